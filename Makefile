@@ -1,0 +1,51 @@
+# The two commands of the README: `make run` (the demo) and `make test` (the whole suite).
+# Both set up what they need: a virtual environment in .venv with the pinned dependencies.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# pytest-xdist workers: one per core pays off once the suite is larger than its start-up.
+TEST_WORKERS ?= auto
+
+.PHONY: run test install lint format translations messages bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: install
+	$(BIN)/python manage.py compiletranslations
+
+run: install translations
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	CREDSHARE_DEBUG=$${CREDSHARE_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint translations
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest -n $(TEST_WORKERS)
+
+# Refresh the French catalog from the code (needs GNU gettext's xgettext).
+messages: install
+	$(BIN)/python manage.py makemessages --locale fr --no-obsolete --ignore '.venv/*' --ignore 'bench/*'
+
+bench: install translations
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,98 @@
+"""Fixtures shared by every app's tests: a small network with named people in clear roles.
+
+- zoe: a learner with one transcript from `university` (which charges one credit a share)
+  and one credit there.
+- bob: another learner, with his own transcript.
+- ecole: the participating organization École Imaginaire, with a required and an optional
+  extra field; camille is its staff member.
+- acme: another participating organization; dave is its staff member.
+"""
+
+import pytest
+
+from credshare.core import testing
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    # Tests read English unless they switch; the product's default stays French.
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def university(db):
+    return testing.make_organization("example-university", issuer=True, sharing_is_free=False)
+
+
+@pytest.fixture
+def free_college(db):
+    return testing.make_organization("free-college", issuer=True, sharing_is_free=True)
+
+
+@pytest.fixture
+def ecole(db):
+    ecole = testing.make_organization(
+        "ecole-imaginaire",
+        receiver=True,
+        description="École Imaginaire est une école de test à des fins de démonstration.",
+    )
+    testing.make_share_field(ecole, "application_number", required=True, position=1)
+    testing.make_share_field(
+        ecole,
+        "intended_program",
+        field_type="choice",
+        choices=[{"value": "science", "label_en": "Sciences", "label_fr": "Sciences"}],
+        position=2,
+    )
+    return ecole
+
+
+@pytest.fixture
+def acme(db):
+    return testing.make_organization("acme", receiver=True)
+
+
+@pytest.fixture
+def unlisted(db):
+    return testing.make_organization("unlisted-registry", receiver=True, listed=False)
+
+
+@pytest.fixture
+def zoe(db, university):
+    zoe = testing.make_user("zoe@example.org", "Zoé Citoyenne")
+    testing.give_credits(zoe, university, 1)
+    return zoe
+
+
+@pytest.fixture
+def zoe_transcript(zoe, university):
+    return testing.make_document(zoe, university, "Official transcript")
+
+
+@pytest.fixture
+def bob(db):
+    return testing.make_user("bob@example.org", "Bob Other")
+
+
+@pytest.fixture
+def bob_transcript(bob, university):
+    return testing.make_document(bob, university, "Bob's transcript")
+
+
+@pytest.fixture
+def camille(db, ecole):
+    camille = testing.make_user("camille@ecole.example", "Camille Tremblay")
+    testing.make_member(camille, ecole)
+    return camille
+
+
+@pytest.fixture
+def dave(db, acme):
+    dave = testing.make_user("dave@acme.example", "Dave Acme")
+    testing.make_member(dave, acme)
+    return dave

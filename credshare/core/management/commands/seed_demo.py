@@ -1,0 +1,187 @@
+"""Load the demo network. Safe to run again: what exists is left as it is."""
+
+import datetime
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from credshare.accounts.models import User
+from credshare.billing.models import CreditEntry, FeePolicy
+from credshare.billing.services import credit_grant
+from credshare.documents.models import Document
+from credshare.documents.pdf import transcript_pdf
+from credshare.documents.services import document_issue
+from credshare.network.models import Membership, Organization, ShareField
+
+DEMO_PASSWORD = "credshare-demo-2026"  # noqa: S105 -- the README lists it; demo data only
+
+ORGANIZATIONS = [
+    {
+        "slug": "example-university",
+        "name_en": "Example University",
+        "name_fr": "Université de l'Exemple",
+        "description_en": "A demonstration university that issues transcripts.",
+        "description_fr": "Une université de démonstration qui émet des relevés de notes.",
+        "is_issuer": True,
+    },
+    {
+        "slug": "horizon-college",
+        "name_en": "Horizon College",
+        "name_fr": "Collège Horizon",
+        "description_en": "A demonstration college whose documents are shared for free.",
+        "description_fr": (
+            "Un collège de démonstration dont les documents se partagent gratuitement."
+        ),
+        "is_issuer": True,
+    },
+    {
+        "slug": "ecole-imaginaire",
+        "name_en": "École Imaginaire",
+        "name_fr": "École Imaginaire",
+        "description_en": "École Imaginaire is a test school for demonstration purposes.",
+        "description_fr": "École Imaginaire est une école de test à des fins de démonstration.",
+        "is_receiver": True,
+    },
+    {
+        "slug": "fictional-engineers",
+        "name_en": "Order of Fictional Engineers",
+        "name_fr": "Ordre des ingénieurs fictifs",
+        "description_en": "A demonstration licensing body.",
+        "description_fr": "Un ordre professionnel de démonstration.",
+        "is_receiver": True,
+    },
+    {
+        "slug": "acme-employer",
+        "name_en": "Acme Employer Inc.",
+        "name_fr": "Employeur Acme inc.",
+        "description_en": "A demonstration employer that checks candidates' diplomas.",
+        "description_fr": "Un employeur de démonstration qui vérifie les diplômes des candidats.",
+        "is_receiver": True,
+    },
+    {
+        "slug": "hidden-registry",
+        "name_en": "Unlisted Registry",
+        "name_fr": "Registre non répertorié",
+        "description_en": "Receives shares but is not in the directory.",
+        "description_fr": "Reçoit des partages, mais n'est pas dans le répertoire.",
+        "is_receiver": True,
+        "listed_in_directory": False,
+    },
+]
+
+ECOLE_FIELDS = [
+    {
+        "key": "application_number",
+        "label_en": "Application number",
+        "label_fr": "Numéro de demande",
+        "help_en": "The number on your application confirmation.",
+        "help_fr": "Le numéro inscrit sur la confirmation de votre demande.",
+        "field_type": ShareField.FieldType.TEXT,
+        "required": True,
+        "position": 1,
+    },
+    {
+        "key": "intended_program",
+        "label_en": "Intended program",
+        "label_fr": "Programme visé",
+        "field_type": ShareField.FieldType.CHOICE,
+        "choices": [
+            {"value": "science", "label_en": "Sciences", "label_fr": "Sciences"},
+            {"value": "arts", "label_en": "Arts", "label_fr": "Arts"},
+            {"value": "engineering", "label_en": "Engineering", "label_fr": "Génie"},
+        ],
+        "required": False,
+        "position": 2,
+    },
+]
+
+
+def person(email: str, full_name: str, language: str = "fr", **extra) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email, DEMO_PASSWORD, full_name=full_name, language=language, **extra
+        )
+    return user
+
+
+class Command(BaseCommand):
+    help = "Load the demo organizations, people and documents (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        organizations = {}
+        for values in ORGANIZATIONS:
+            values = dict(values)
+            slug = values.pop("slug")
+            organizations[slug], _ = Organization.objects.get_or_create(slug=slug, defaults=values)
+        FeePolicy.objects.get_or_create(
+            issuer=organizations["example-university"], defaults={"sharing_is_free": False}
+        )
+        FeePolicy.objects.get_or_create(
+            issuer=organizations["horizon-college"], defaults={"sharing_is_free": True}
+        )
+        for values in ECOLE_FIELDS:
+            values = dict(values)
+            ShareField.objects.get_or_create(
+                organization=organizations["ecole-imaginaire"],
+                key=values.pop("key"),
+                defaults=values,
+            )
+
+        zoe = person("zoe@example.org", "Zoé Citoyenne")
+        staff = person("admissions@ecole-imaginaire.example", "Camille Tremblay")
+        Membership.objects.get_or_create(
+            user=staff,
+            organization=organizations["ecole-imaginaire"],
+            defaults={"role": Membership.Role.ADMIN},
+        )
+        person(
+            "admin@credshare.example",
+            "Platform Admin",
+            language="en",
+            is_staff=True,
+            is_superuser=True,
+        )
+
+        university = organizations["example-university"]
+        if not Document.objects.filter(learner=zoe, issuer=university).exists():
+            document_issue(
+                issuer=university,
+                learner=zoe,
+                document_type=Document.Type.TRANSCRIPT,
+                title="Relevé de notes officiel — Baccalauréat en sciences",
+                issue_date=datetime.date(2026, 6, 15),
+                pdf=transcript_pdf(
+                    issuer_name=university.name_fr,
+                    learner_name=zoe.full_name,
+                    program="Baccalauréat en sciences / Bachelor of Science",
+                    courses=[
+                        ("BIO101", "Biologie cellulaire / Cell Biology", "3", "A"),
+                        ("CHM110", "Chimie générale / General Chemistry", "3", "A-"),
+                        ("MAT120", "Calcul I / Calculus I", "3", "B+"),
+                        ("PHY101", "Physique / Physics", "3", "A"),
+                    ],
+                    issue_date=datetime.date(2026, 6, 15),
+                ),
+            )
+        if not CreditEntry.objects.filter(learner=zoe, issuer=university).exists():
+            credit_grant(learner=zoe, issuer=university, amount=1, note="demo")
+
+        college = organizations["horizon-college"]
+        if not Document.objects.filter(learner=zoe, issuer=college).exists():
+            document_issue(
+                issuer=college,
+                learner=zoe,
+                document_type=Document.Type.CERTIFICATE,
+                title="Attestation de secourisme / First aid certificate",
+                issue_date=datetime.date(2025, 9, 2),
+                pdf=transcript_pdf(
+                    issuer_name=college.name_fr,
+                    learner_name=zoe.full_name,
+                    program="Secourisme / First aid",
+                    courses=[("SEC100", "Premiers soins / First aid", "1", "Réussi / Pass")],
+                    issue_date=datetime.date(2025, 9, 2),
+                ),
+            )
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

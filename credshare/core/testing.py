@@ -1,0 +1,108 @@
+"""Builders for tests and benchmarks: small functions that make the objects of the network
+with sensible defaults. Not used by the product itself."""
+
+import datetime
+import os
+import shutil
+
+from credshare.accounts.models import User
+from credshare.billing.models import FeePolicy
+from credshare.billing.services import credit_grant
+from credshare.documents.models import Document
+from credshare.documents.pdf import transcript_pdf
+from credshare.documents.services import document_issue
+from credshare.network.models import Membership, Organization, ShareField
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 -- test accounts only
+# .ci/run sets this so that a test skipped for a missing system package fails instead.
+REQUIRE_ALL_ENV = "CREDSHARE_REQUIRE_ALL_TESTS"
+
+
+def require_program(program: str, *, package: str) -> str:
+    """The path of PROGRAM, or skip the test saying which Debian package brings it.
+    Under CI (REQUIRE_ALL_ENV set) a missing program fails the test instead."""
+    import pytest
+
+    path = shutil.which(program)
+    if path:
+        return path
+    message = f"needs {program} (Debian package {package}: apt-get install -y {package})"
+    if os.environ.get(REQUIRE_ALL_ENV):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def make_user(email: str, full_name: str = "", *, language: str = "en") -> User:
+    return User.objects.create_user(
+        email, PASSWORD, full_name=full_name or email.split("@")[0].title(), language=language
+    )
+
+
+def make_organization(
+    slug: str,
+    *,
+    issuer: bool = False,
+    receiver: bool = False,
+    listed: bool = True,
+    sharing_is_free: bool | None = None,
+    description: str = "",
+) -> Organization:
+    name = slug.replace("-", " ").title()
+    organization = Organization.objects.create(
+        slug=slug,
+        name_en=name,
+        name_fr=f"{name} (fr)",
+        description_en=description or f"{name} description",
+        description_fr=description or f"Description de {name}",
+        is_issuer=issuer,
+        is_receiver=receiver,
+        listed_in_directory=listed,
+    )
+    if sharing_is_free is not None:
+        FeePolicy.objects.create(issuer=organization, sharing_is_free=sharing_is_free)
+    return organization
+
+
+def make_member(user: User, organization: Organization, role: str = "staff") -> Membership:
+    return Membership.objects.create(user=user, organization=organization, role=role)
+
+
+def make_share_field(organization: Organization, key: str, **values) -> ShareField:
+    label = key.replace("_", " ").capitalize()
+    values.setdefault("label_en", label)
+    values.setdefault("label_fr", f"{label} (fr)")
+    return ShareField.objects.create(organization=organization, key=key, **values)
+
+
+def sample_pdf(note: str = "") -> bytes:
+    return transcript_pdf(
+        issuer_name="Test Issuer",
+        learner_name="Test Learner",
+        program="Testing",
+        courses=[("TST100", "Testing", "3", "A")],
+        issue_date=datetime.date(2026, 1, 1),
+        note=note,
+    )
+
+
+def make_document(
+    learner: User,
+    issuer: Organization,
+    title: str = "Official transcript",
+    *,
+    issue_date: datetime.date = datetime.date(2026, 6, 1),
+    document_type: str = Document.Type.TRANSCRIPT,
+    pdf: bytes | None = None,
+) -> Document:
+    return document_issue(
+        issuer=issuer,
+        learner=learner,
+        document_type=document_type,
+        title=title,
+        issue_date=issue_date,
+        pdf=pdf if pdf is not None else sample_pdf(title),
+    )
+
+
+def give_credits(learner: User, issuer: Organization, amount: int = 1) -> None:
+    credit_grant(learner=learner, issuer=issuer, amount=amount)

@@ -1,0 +1,60 @@
+"""A simple bilingual transcript PDF, used for the demo's documents until the issuer portal
+renders real ones."""
+
+import datetime
+import io
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.units import inch
+from reportlab.pdfgen import canvas
+
+
+def transcript_pdf(
+    *,
+    issuer_name: str,
+    learner_name: str,
+    program: str,
+    courses: list[tuple[str, str, str, str]],
+    issue_date: datetime.date,
+    note: str = "",
+) -> bytes:
+    """A one-page transcript: header, learner, then (code, title, credits, grade) rows."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=LETTER, invariant=True)
+    pdf.setTitle(f"{issuer_name} — {learner_name}")
+    width, height = LETTER
+    pdf.setFillColor(colors.HexColor("#1f4e8c"))
+    pdf.rect(0, height - 1.1 * inch, width, 1.1 * inch, stroke=0, fill=1)
+    pdf.setFillColor(colors.white)
+    pdf.setFont("Helvetica-Bold", 18)
+    pdf.drawString(0.75 * inch, height - 0.7 * inch, issuer_name)
+    pdf.setFillColor(colors.black)
+    pdf.setFont("Helvetica-Bold", 14)
+    heading = "Relevé de notes officiel / Official transcript"
+    pdf.drawString(0.75 * inch, height - 1.6 * inch, heading)
+    pdf.setFont("Helvetica", 11)
+    y = height - 2.0 * inch
+    for label, value in (
+        ("Étudiant·e / Student", learner_name),
+        ("Programme / Program", program),
+        ("Date d'émission / Issue date", issue_date.isoformat()),
+    ):
+        pdf.drawString(0.75 * inch, y, f"{label} : {value}")
+        y -= 0.25 * inch
+    y -= 0.2 * inch
+    pdf.setFont("Helvetica-Bold", 10)
+    for x, heading in ((0.75, "Code"), (1.75, "Cours / Course"), (5.5, "Crédits"), (6.5, "Note")):
+        pdf.drawString(x * inch, y, heading)
+    pdf.setFont("Helvetica", 10)
+    for code, title, credits, grade in courses:
+        y -= 0.22 * inch
+        for x, value in ((0.75, code), (1.75, title), (5.5, credits), (6.5, grade)):
+            pdf.drawString(x * inch, y, value)
+    if note:
+        y -= 0.5 * inch
+        pdf.setFont("Helvetica-Oblique", 10)
+        pdf.drawString(0.75 * inch, y, note)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

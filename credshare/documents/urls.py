@@ -1,0 +1,11 @@
+from django.urls import path
+
+from credshare.documents import views
+
+app_name = "documents"
+urlpatterns = [
+    path("", views.document_list, name="list"),
+    path("<int:pk>/", views.document_detail, name="detail"),
+    path("<int:pk>/pdf/", views.document_file, {"as_attachment": False}, name="view"),
+    path("<int:pk>/download/", views.document_file, {"as_attachment": True}, name="download"),
+]

@@ -1,0 +1,72 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from credshare.core.views import gone
+from credshare.documents.selectors import current_version
+from credshare.documents.views import pdf_response
+from credshare.sharing.models import Share, ShareAccess
+from credshare.sharing.selectors import (
+    organizations_staffed_by,
+    received_share_or_404,
+    shares_received_by,
+)
+from credshare.sharing.services import share_access_record
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    organizations = list(organizations_staffed_by(user=request.user))
+    if not organizations:
+        raise Http404
+    page = Paginator(shares_received_by(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "inbox/inbox_list.html", {"page": page, "organizations": organizations})
+
+
+@login_required
+@require_GET
+def inbox_share(request: HttpRequest, pk: int) -> HttpResponse:
+    share = received_share_or_404(user=request.user, pk=pk)
+    if share.state != Share.State.ACTIVE:
+        return gone(request, state=share.state)
+    share_access_record(
+        share=share,
+        action=ShareAccess.Action.OPENED,
+        user=request.user,
+        organization=share.recipient_organization,
+    )
+    documents = [(document, current_version(document)) for document in share.documents.all()]
+    return render(request, "inbox/inbox_share.html", {"share": share, "documents": documents})
+
+
+@login_required
+@require_GET
+def inbox_document_file(
+    request: HttpRequest, pk: int, document_pk: int, *, as_attachment: bool
+) -> HttpResponse:
+    """A shared document's newest version, inline or as a download; each one is recorded."""
+    share = received_share_or_404(user=request.user, pk=pk)
+    if share.state != Share.State.ACTIVE:
+        return gone(request, state=share.state)
+    document = next((d for d in share.documents.all() if d.pk == document_pk), None)
+    version = current_version(document) if document is not None else None
+    if version is None:
+        raise Http404
+    if not document.is_active:
+        return gone(request, state="withdrawn")
+    share_access_record(
+        share=share,
+        action=ShareAccess.Action.DOWNLOADED if as_attachment else ShareAccess.Action.VIEWED,
+        user=request.user,
+        organization=share.recipient_organization,
+        document=document,
+        version=version,
+    )
+    return pdf_response(document, version, as_attachment=as_attachment)

@@ -1,0 +1,138 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def pick_language(*, french: str, english: str) -> str:
+    """The French or English text, following the active language; the other when one is empty."""
+    if (get_language() or "").startswith("fr"):
+        return french or english
+    return english or french
+
+
+def in_language(obj: object, field: str) -> str:
+    return pick_language(french=getattr(obj, f"{field}_fr"), english=getattr(obj, f"{field}_en"))
+
+
+class Organization(models.Model):
+    """An institution of the network: it issues documents, receives shares, or both."""
+
+    slug = models.SlugField(_("short name"), max_length=80, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    is_issuer = models.BooleanField(_("issues documents"), default=False)
+    is_receiver = models.BooleanField(_("receives shares"), default=False)
+    listed_in_directory = models.BooleanField(
+        _("listed in the directory"),
+        default=True,
+        help_text=_("Learners can pick a receiving organization only when it is listed."),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["name_en"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return in_language(self, "name")
+
+    @property
+    def description(self) -> str:
+        return in_language(self, "description")
+
+
+class Membership(models.Model):
+    """A person's role in an organization."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        STAFF = "staff", _("Staff")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STAFF)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class ShareField(models.Model):
+    """An extra field that a receiving organization asks learners to fill when sharing."""
+
+    class FieldType(models.TextChoices):
+        TEXT = "text", _("Text")
+        DATE = "date", _("Date")
+        EMAIL = "email", _("Email address")
+        CHOICE = "choice", _("Choice")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="share_fields"
+    )
+    key = models.SlugField(_("key"), max_length=50)
+    label_en = models.CharField(_("label (English)"), max_length=200)
+    label_fr = models.CharField(_("label (French)"), max_length=200)
+    help_en = models.CharField(_("help text (English)"), max_length=300, blank=True)
+    help_fr = models.CharField(_("help text (French)"), max_length=300, blank=True)
+    field_type = models.CharField(
+        _("type"), max_length=10, choices=FieldType.choices, default=FieldType.TEXT
+    )
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_('For a choice field: a list of {"value", "label_en", "label_fr"} objects.'),
+    )
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("share field")
+        verbose_name_plural = _("share fields")
+        ordering = ["organization", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="share_field_key_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return in_language(self, "label")
+
+    @property
+    def help_text(self) -> str:
+        return in_language(self, "help")
+
+    def choice_options(self) -> list[tuple[str, str]]:
+        return [
+            (
+                c["value"],
+                pick_language(french=c.get("label_fr", ""), english=c.get("label_en", ""))
+                or c["value"],
+            )
+            for c in self.choices
+        ]

@@ -1,0 +1,169 @@
+import uuid
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from credshare.accounts.models import User
+from credshare.billing.selectors import credit_needs_for_documents
+from credshare.documents.models import Document
+from credshare.network.models import Organization, ShareField
+
+EXTRA_FIELD_PREFIX = "field_"
+
+
+def participating_organizations():
+    """The directory: receiving organizations listed for learners, by name in their language."""
+    name = "name_fr" if (get_language() or "").startswith("fr") else "name_en"
+    return Organization.objects.filter(is_receiver=True, listed_in_directory=True).order_by(name)
+
+
+class RecipientChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Organization) -> str:
+        return obj.name
+
+
+class DocumentsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Document) -> str:
+        return f"{obj.title} — {obj.issuer.name}"
+
+
+def form_field_for(share_field: ShareField) -> forms.Field:
+    """The Django form field for an organization's extra share field."""
+    common = {
+        "label": share_field.label,
+        "required": share_field.required,
+        "help_text": share_field.help_text,
+    }
+    match share_field.field_type:
+        case ShareField.FieldType.DATE:
+            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        case ShareField.FieldType.EMAIL:
+            return forms.EmailField(max_length=254, **common)
+        case ShareField.FieldType.CHOICE:
+            empty = [("", "—")]
+            return forms.ChoiceField(choices=empty + share_field.choice_options(), **common)
+        case _:
+            return forms.CharField(max_length=500, **common)
+
+
+class ShareWithOrganizationForm(forms.Form):
+    """The share window for the channel "with a participating organization"."""
+
+    documents = DocumentsChoiceField(
+        label=_("Documents in this share"),
+        queryset=Document.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one document to share.")},
+    )
+    name = forms.CharField(
+        label=_("Share name"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Only you will see the name you choose. It will not be visible to the recipient "
+            "of your share."
+        ),
+    )
+    purpose = forms.CharField(
+        label=_("Share purpose"),
+        max_length=500,
+        required=False,
+        help_text=_("Only you will see the purpose of the share."),
+    )
+    recipient = RecipientChoiceField(
+        label=_("Recipient"),
+        queryset=Organization.objects.none(),
+        to_field_name="slug",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Choose the organization you are sharing with."),
+            "invalid_choice": _("Choose a participating organization from the list."),
+        },
+    )
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=200,
+        required=False,
+        help_text=_("The recipient will be able to see this reference."),
+    )
+    expires_on = forms.DateField(
+        label=_("Expiry date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "Your share will stop working after this date. With no date, it never expires."
+        ),
+    )
+    confirm_credit_use = forms.BooleanField(required=False)
+    submission_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, learner: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = (
+            Document.objects.filter(learner=learner, status=Document.Status.ACTIVE)
+            .select_related("issuer")
+            .order_by("-issue_date", "-id")
+        )
+        self.fields["recipient"].queryset = participating_organizations()
+        self.fields["expires_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", uuid.uuid4())
+        self.recipient_organization = self._chosen_recipient()
+        self.extra_fields = list(self._add_extra_fields())
+        self.chosen_documents = self._chosen_documents()
+        self.credit_needs = credit_needs_for_documents(
+            learner=learner, documents=self.chosen_documents
+        )
+
+    def _chosen_documents(self) -> list[Document]:
+        """The documents ticked in the window (or passed in), to say what sharing will cost."""
+        if self.is_bound:
+            ids = self.data.getlist("documents")
+        else:
+            ids = [getattr(d, "pk", d) for d in self.initial.get("documents", [])]
+        ids = [i for i in ids if str(i).isdigit()]
+        return list(self.fields["documents"].queryset.filter(pk__in=ids))
+
+    def _chosen_recipient(self) -> Organization | None:
+        slug = self.data.get("recipient") if self.is_bound else self.initial.get("recipient")
+        if not slug:
+            return None
+        return self.fields["recipient"].queryset.filter(slug=slug).first()
+
+    def _add_extra_fields(self):
+        """Add the chosen organization's extra fields; the server enforces the required ones."""
+        if self.recipient_organization is None:
+            return
+        for share_field in self.recipient_organization.share_fields.filter(is_active=True):
+            name = EXTRA_FIELD_PREFIX + share_field.key
+            self.fields[name] = form_field_for(share_field)
+            yield self[name]
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data.get("expires_on")
+        if expires_on is not None and expires_on < timezone.localdate():
+            raise forms.ValidationError(
+                _("The expiry date cannot be in the past."), code="expiry_past"
+            )
+        return expires_on
+
+    def clean_confirm_credit_use(self):
+        confirmed = self.cleaned_data.get("confirm_credit_use")
+        if self.credit_needs and not confirmed:
+            raise forms.ValidationError(
+                _("Please confirm the use of a share."), code="credit_use_not_confirmed"
+            )
+        return confirmed
+
+    def extra_field_values(self) -> dict[str, str]:
+        """The extra fields' values as text, keyed by the organization's field keys."""
+        values = {}
+        for bound_field in self.extra_fields:
+            value = self.cleaned_data.get(bound_field.name)
+            if value not in (None, ""):
+                key = bound_field.name.removeprefix(EXTRA_FIELD_PREFIX)
+                values[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return values

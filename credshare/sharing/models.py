@@ -1,0 +1,142 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from credshare.documents.models import Document, DocumentVersion
+from credshare.network.models import Organization
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """The first instant after DAY ends, in the platform's time zone."""
+    next_day = day + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
+
+
+class ShareQuerySet(models.QuerySet["Share"]):
+    def live(self) -> "ShareQuerySet":
+        """Shares that still give access: not revoked and not past their expiry date."""
+        today = timezone.localdate()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+        )
+
+
+class Share(models.Model):
+    """A learner's grant of access to one or more of their documents."""
+
+    class Channel(models.TextChoices):
+        ORGANIZATION = "organization", _("With a participating organization")
+        EMAIL = "email", _("By email")
+        LINK = "link", _("By link")
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shares"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    recipient_organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="received_shares",
+        verbose_name=_("recipient"),
+    )
+    documents = models.ManyToManyField(Document, related_name="shares", verbose_name=_("documents"))
+    # Only the learner ever sees the name and purpose.
+    name = models.CharField(_("share name"), max_length=200, blank=True)
+    purpose = models.CharField(_("share purpose"), max_length=500, blank=True)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    field_values = models.JSONField(_("additional fields"), default=dict, blank=True)
+    expires_on = models.DateField(_("expiry date"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # One per rendered share form: a double click or a retry finds the share already made.
+    submission_token = models.UUIDField(_("submission token"))
+
+    objects = ShareQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "submission_token"], name="one_share_per_submission"
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="organization") | Q(recipient_organization__isnull=False),
+                name="organization_share_has_recipient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created"]),
+            models.Index(fields=["recipient_organization", "-created"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+    @property
+    def expires_at(self) -> datetime.datetime | None:
+        return end_of_day(self.expires_on) if self.expires_on else None
+
+    def state_at(self, moment: datetime.datetime) -> str:
+        if self.revoked_at is not None and self.revoked_at <= moment:
+            return self.State.REVOKED
+        expires_at = self.expires_at
+        if expires_at is not None and moment >= expires_at:
+            return self.State.EXPIRED
+        return self.State.ACTIVE
+
+    @property
+    def state(self) -> str:
+        return self.state_at(timezone.now())
+
+    def get_state_display(self) -> str:
+        return self.State(self.state).label
+
+
+class ShareAccess(models.Model):
+    """One access to a share by its recipient. The learner sees every one of them."""
+
+    class Action(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        VIEWED = "viewed", _("Viewed")
+        DOWNLOADED = "downloaded", _("Downloaded")
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="accesses")
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    version = models.ForeignKey(
+        DocumentVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("share access")
+        verbose_name_plural = _("share accesses")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["share", "action"])]
+
+    def __str__(self) -> str:
+        return f"{self.share_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,107 @@
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from credshare.accounts.models import User
+from credshare.billing.selectors import credit_needs_for_documents
+from credshare.documents.models import Document
+from credshare.documents.selectors import newest_versions_first
+from credshare.network.models import Organization
+from credshare.sharing.models import Share, ShareAccess
+
+
+def _documents_with_issuer() -> Prefetch:
+    return Prefetch(
+        "documents", queryset=Document.objects.select_related("issuer").order_by("-issue_date")
+    )
+
+
+def shares_of_owner(*, owner: User) -> QuerySet[Share]:
+    """The learner's shares, newest first, with recipient, documents and times opened."""
+    return (
+        Share.objects.filter(owner=owner)
+        .select_related("recipient_organization")
+        .prefetch_related(_documents_with_issuer())
+        .annotate(
+            times_opened=Count("accesses", filter=Q(accesses__action=ShareAccess.Action.OPENED))
+        )
+        .order_by("-created", "-id")
+    )
+
+
+def share_of_owner_or_404(*, owner: User, pk: int) -> Share:
+    return get_object_or_404(shares_of_owner(owner=owner), pk=pk)
+
+
+def accesses_of_share(*, share: Share) -> QuerySet[ShareAccess]:
+    return ShareAccess.objects.filter(share=share).select_related(
+        "user", "organization", "document"
+    )
+
+
+def organizations_staffed_by(*, user: User) -> QuerySet[Organization]:
+    return Organization.objects.filter(memberships__user=user, is_receiver=True)
+
+
+def _shares_addressed_to_staff_of(user: User) -> QuerySet[Share]:
+    return (
+        Share.objects.filter(
+            channel=Share.Channel.ORGANIZATION,
+            recipient_organization__in=organizations_staffed_by(user=user),
+        )
+        .select_related("owner", "recipient_organization")
+        .prefetch_related("recipient_organization__share_fields")
+    )
+
+
+def shares_received_by(*, user: User) -> QuerySet[Share]:
+    """Shares addressed to an organization the user is a member of, newest first."""
+    return (
+        _shares_addressed_to_staff_of(user)
+        .prefetch_related(_documents_with_issuer())
+        .order_by("-created", "-id")
+    )
+
+
+def received_share_or_404(*, user: User, pk: int) -> Share:
+    """A share addressed to one of the user's organizations, its documents with their
+    versions; any other share is a 404."""
+    documents = Prefetch(
+        "documents",
+        queryset=Document.objects.select_related("issuer")
+        .prefetch_related(newest_versions_first())
+        .order_by("-issue_date"),
+    )
+    return get_object_or_404(_shares_addressed_to_staff_of(user).prefetch_related(documents), pk=pk)
+
+
+def share_blockers(*, learner: User, documents: list[Document]) -> dict[int, str]:
+    """Why each of DOCUMENTS cannot be shared right now, keyed by document id; documents that
+    can be shared are absent. Documents must have their issuer loaded."""
+    needs = {
+        need.issuer.pk: need
+        for need in credit_needs_for_documents(learner=learner, documents=documents)
+    }
+    blockers = {}
+    for document in documents:
+        need = needs.get(document.issuer_id)
+        if not document.is_active:
+            blockers[document.pk] = _("The issuer withdrew this document: it cannot be shared.")
+        elif need is not None and not need.is_covered:
+            blockers[document.pk] = _(
+                "You have no shares left for documents from %(issuer)s. Ask %(issuer)s for "
+                "more shares."
+            ) % {"issuer": document.issuer.name}
+    return blockers
+
+
+def labelled_field_values(share: Share) -> list[tuple[str, str]]:
+    """The share's extra field values with the organization's labels, in the field order.
+    Prefetch `recipient_organization__share_fields` to keep this free of queries in a list."""
+    if share.recipient_organization is None:
+        return []
+    fields = share.recipient_organization.share_fields.all()
+    known = [(f.label, share.field_values[f.key]) for f in fields if f.key in share.field_values]
+    # A value whose field the organization has since removed still shows, under its key.
+    keys = {f.key for f in fields}
+    return known + [(k, v) for k, v in share.field_values.items() if k not in keys]
