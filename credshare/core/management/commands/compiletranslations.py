@@ -16,4 +16,5 @@ class Command(BaseCommand):
             for po_path in sorted(Path(locale_path).glob("*/LC_MESSAGES/*.po")):
                 catalog = polib.pofile(str(po_path))
                 catalog.save_as_mofile(str(po_path.with_suffix(".mo")))
-                self.stdout.write(f"{po_path.relative_to(settings.BASE_DIR)}: {len(catalog)}")
+                if options["verbosity"] > 0:
+                    self.stdout.write(f"{po_path.relative_to(settings.BASE_DIR)}: {len(catalog)}")
