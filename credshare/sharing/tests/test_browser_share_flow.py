@@ -173,3 +173,51 @@ def test_the_same_flow_works_in_english(new_page, demo):
     page.get_by_role("button", name="English").click()
     walk_share_flow(page, demo, ENGLISH)
     assert Share.objects.get().reference == "Réf1234"
+
+
+def tab_to(page, selector: str, *, limit: int = 80) -> None:
+    """Press Tab until the element matching SELECTOR has the focus, as a keyboard user would."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def follow_with_enter(page) -> None:
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_the_share_window_works_with_the_keyboard_alone(new_page, demo):
+    page = new_page()
+    sign_in(
+        page, demo, ZOE, email_label="Email address", password_label="Password", button="Sign in"
+    )
+    page.get_by_role("button", name="English").click()
+
+    tab_to(page, "a[href^='/documents/'][href$='/']:not([href='/documents/'])")
+    follow_with_enter(page)
+    tab_to(page, "a[href^='/shares/new/']")
+    follow_with_enter(page)
+    tab_to(page, "button[type=submit].primary")
+    follow_with_enter(page)
+
+    tab_to(page, "#id_name")
+    page.keyboard.type("Keyboard share")
+    tab_to(page, "#recipient-search")
+    page.keyboard.type("Imaginaire")
+    page.keyboard.press("Enter")  # picks the first organization that matches
+    tab_to(page, "#id_field_application_number")
+    page.keyboard.type("2026-0099")
+    tab_to(page, "#id_reference")
+    page.keyboard.type("Réf1234")
+    tab_to(page, "#id_confirm_credit_use")
+    page.keyboard.press("Space")
+    tab_to(page, "#share-submit")
+    follow_with_enter(page)
+
+    page.get_by_role("heading", name="Your share is done").wait_for()
+    share = Share.objects.get()
+    assert share.recipient_organization.slug == "ecole-imaginaire"
+    assert share.field_values == {"application_number": "2026-0099"}
