@@ -21,6 +21,10 @@ class UserManager(BaseUserManager["User"]):
         fields.setdefault("is_superuser", True)
         return self.create_user(email, password, **fields)
 
+    def get_by_natural_key(self, username: str) -> "User":
+        # Emails are stored lowercased (create_user): sign-in finds them however typed.
+        return self.get(**{self.model.USERNAME_FIELD: username.lower()})
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person: a learner, an organization's staff member, or both. Signs in by email."""

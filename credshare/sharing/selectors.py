@@ -6,7 +6,7 @@ from credshare.accounts.models import User
 from credshare.billing.selectors import credit_needs_for_documents
 from credshare.documents.models import Document
 from credshare.documents.selectors import newest_versions_first
-from credshare.network.models import Organization
+from credshare.network.models import Organization, ShareField
 from credshare.sharing.models import Share, ShareAccess
 
 
@@ -95,13 +95,24 @@ def share_blockers(*, learner: User, documents: list[Document]) -> dict[int, str
     return blockers
 
 
+def _shown_value(field: ShareField, value: str) -> str:
+    """A choice field's value shows as its label in the active language; others as stored."""
+    if field.field_type == ShareField.FieldType.CHOICE:
+        return dict(field.choice_options()).get(value, value)
+    return value
+
+
 def labelled_field_values(share: Share) -> list[tuple[str, str]]:
     """The share's extra field values with the organization's labels, in the field order.
     Prefetch `recipient_organization__share_fields` to keep this free of queries in a list."""
     if share.recipient_organization is None:
         return []
     fields = share.recipient_organization.share_fields.all()
-    known = [(f.label, share.field_values[f.key]) for f in fields if f.key in share.field_values]
+    known = [
+        (f.label, _shown_value(f, share.field_values[f.key]))
+        for f in fields
+        if f.key in share.field_values
+    ]
     # A value whose field the organization has since removed still shows, under its key.
     keys = {f.key for f in fields}
     return known + [(k, v) for k, v in share.field_values.items() if k not in keys]

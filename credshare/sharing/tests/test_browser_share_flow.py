@@ -113,7 +113,7 @@ FRENCH = {
     "application_number": "Numéro de demande",
     "reference": "Référence",
     "confirm": "Je confirme l'utilisation d'un partage. Nombre de partages restants : 1",
-    "done": "Votre partage est fait",
+    "done": "Votre partage est effectué",
     "finish": "Terminer",
     "download": "Télécharger",
 }
