@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from credshare.network.models import Organization
 
@@ -30,7 +31,7 @@ class CreditEntry(models.Model):
 
     class Kind(models.TextChoices):
         PURCHASE = "purchase", _("Purchase")
-        SPEND = "spend", _("Share")
+        SPEND = "spend", pgettext_lazy("ledger entry", "Share")
         REFUND = "refund", _("Refund")
         GRANT = "grant", _("Granted by staff")
         REVERSAL = "reversal", _("Reversal")

@@ -106,3 +106,19 @@ def make_document(
 
 def give_credits(learner: User, issuer: Organization, amount: int = 1) -> None:
     credit_grant(learner=learner, issuer=issuer, amount=amount)
+
+
+def share_with(owner: User, documents, recipient: Organization, **values):
+    """Share DOCUMENTS with RECIPIENT through the service, confirming the credit use."""
+    import uuid
+
+    from credshare.sharing.services import share_create_with_organization
+
+    return share_create_with_organization(
+        owner=owner,
+        document_ids=[document.pk for document in documents],
+        recipient=recipient,
+        submission_token=uuid.uuid4(),
+        confirmed_credit_use=True,
+        **values,
+    )

@@ -24,16 +24,13 @@ def document_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     documents = list(page.object_list)
-    blockers = share_blockers(learner=request.user, documents=documents)
+    credit_needs = credit_needs_for_documents(learner=request.user, documents=documents)
+    blockers = share_blockers(documents=documents, credit_needs=credit_needs)
     rows = [(document, blockers.get(document.pk)) for document in documents]
     return render(
         request,
         "documents/document_list.html",
-        {
-            "page": page,
-            "rows": rows,
-            "credit_needs": credit_needs_for_documents(learner=request.user, documents=documents),
-        },
+        {"page": page, "rows": rows, "credit_needs": credit_needs},
     )
 
 
@@ -41,7 +38,8 @@ def document_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = document_of_learner_or_404(learner=request.user, pk=pk)
-    blockers = share_blockers(learner=request.user, documents=[document])
+    credit_needs = credit_needs_for_documents(learner=request.user, documents=[document])
+    blockers = share_blockers(documents=[document], credit_needs=credit_needs)
     return render(
         request,
         "documents/document_detail.html",
@@ -49,7 +47,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "document": document,
             "version": current_version(document),
             "share_blocker": blockers.get(document.pk),
-            "credit_needs": credit_needs_for_documents(learner=request.user, documents=[document]),
+            "credit_needs": credit_needs,
         },
     )
 

@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from credshare.accounts.models import User
-from credshare.billing.selectors import credit_needs_for_documents
+from credshare.billing.selectors import CreditNeed
 from credshare.documents.models import Document
 from credshare.documents.selectors import newest_versions_first
 from credshare.network.models import Organization, ShareField
@@ -75,13 +75,11 @@ def received_share_or_404(*, user: User, pk: int) -> Share:
     return get_object_or_404(_shares_addressed_to_staff_of(user).prefetch_related(documents), pk=pk)
 
 
-def share_blockers(*, learner: User, documents: list[Document]) -> dict[int, str]:
+def share_blockers(*, documents: list[Document], credit_needs: list[CreditNeed]) -> dict[int, str]:
     """Why each of DOCUMENTS cannot be shared right now, keyed by document id; documents that
-    can be shared are absent. Documents must have their issuer loaded."""
-    needs = {
-        need.issuer.pk: need
-        for need in credit_needs_for_documents(learner=learner, documents=documents)
-    }
+    can be shared are absent. CREDIT_NEEDS are those of the same documents
+    (`credit_needs_for_documents`); documents must have their issuer loaded."""
+    needs = {need.issuer.pk: need for need in credit_needs}
     blockers = {}
     for document in documents:
         need = needs.get(document.issuer_id)

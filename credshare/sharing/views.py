@@ -42,15 +42,19 @@ def _query_for(documents: list[Document]) -> str:
 @require_GET
 def share_start(request: HttpRequest) -> HttpResponse:
     """The share window's first step: which documents, what it costs, which channel."""
+    if not request.GET.getlist("documents"):
+        messages.error(request, _("Tick at least one document to share."))
+        return redirect("documents:list")
     documents = _documents_from_query(request)
-    blockers = share_blockers(learner=request.user, documents=documents)
+    credit_needs = credit_needs_for_documents(learner=request.user, documents=documents)
+    blockers = share_blockers(documents=documents, credit_needs=credit_needs)
     return render(
         request,
         "sharing/share_start.html",
         {
             "documents": documents,
             "blockers": sorted(set(blockers.values())),
-            "credit_needs": credit_needs_for_documents(learner=request.user, documents=documents),
+            "credit_needs": credit_needs,
             "query": _query_for(documents),
         },
     )

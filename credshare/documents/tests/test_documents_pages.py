@@ -1,7 +1,6 @@
 """The learner's documents page, document page and PDF: what the learner sees and gets."""
 
 import datetime
-import uuid
 
 import pytest
 from django.urls import reverse
@@ -11,7 +10,6 @@ from django.utils.formats import date_format
 from credshare.core import testing
 from credshare.documents.models import Document
 from credshare.documents.services import document_version_add
-from credshare.sharing.services import share_create_with_organization
 
 
 def served_bytes(response) -> bytes:
@@ -28,13 +26,7 @@ def stored_bytes(document: Document) -> bytes:
 
 
 def spend_the_only_credit(zoe, zoe_transcript, recipient) -> None:
-    share_create_with_organization(
-        owner=zoe,
-        document_ids=[zoe_transcript.pk],
-        recipient=recipient,
-        submission_token=uuid.uuid4(),
-        confirmed_credit_use=True,
-    )
+    testing.share_with(zoe, [zoe_transcript], recipient)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 and what is served."""
 
 import datetime
-import uuid
 
 import pytest
 from django.urls import reverse
@@ -14,18 +13,6 @@ from credshare.core import testing
 from credshare.documents.models import Document
 from credshare.documents.services import document_version_add
 from credshare.sharing.models import Share, ShareAccess
-from credshare.sharing.services import share_create_with_organization
-
-
-def share_with(owner, documents, recipient, **values) -> Share:
-    return share_create_with_organization(
-        owner=owner,
-        document_ids=[document.pk for document in documents],
-        recipient=recipient,
-        submission_token=uuid.uuid4(),
-        confirmed_credit_use=True,
-        **values,
-    )
 
 
 def served_bytes(response) -> bytes:
@@ -43,7 +30,7 @@ def zoe_diploma(zoe, university):
 
 @pytest.fixture
 def share_to_ecole(zoe, zoe_transcript, zoe_diploma, ecole):
-    return share_with(
+    return testing.share_with(
         zoe,
         [zoe_transcript, zoe_diploma],
         ecole,
@@ -58,7 +45,7 @@ def share_to_ecole(zoe, zoe_transcript, zoe_diploma, ecole):
 @pytest.fixture
 def share_to_acme(bob, bob_transcript, university, acme):
     testing.give_credits(bob, university, 1)
-    return share_with(bob, [bob_transcript], acme, reference="ACME-REF-9")
+    return testing.share_with(bob, [bob_transcript], acme, reference="ACME-REF-9")
 
 
 @pytest.fixture

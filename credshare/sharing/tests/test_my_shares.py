@@ -2,7 +2,6 @@
 recipient gets once a share is revoked or expired."""
 
 import datetime
-import uuid
 
 import pytest
 from django.urls import reverse
@@ -11,21 +10,10 @@ from django.utils.formats import date_format
 
 from credshare.core import testing
 from credshare.sharing.models import Share, ShareAccess
-from credshare.sharing.services import share_access_record, share_create_with_organization
+from credshare.sharing.services import share_access_record
 
 REVOKED_MESSAGE = "The learner revoked this share."
 EXPIRED_MESSAGE = "This share has expired"
-
-
-def share_with(owner, documents, recipient, **values) -> Share:
-    return share_create_with_organization(
-        owner=owner,
-        document_ids=[document.pk for document in documents],
-        recipient=recipient,
-        submission_token=uuid.uuid4(),
-        confirmed_credit_use=True,
-        **values,
-    )
 
 
 def expire(share: Share) -> None:
@@ -41,7 +29,7 @@ def served_bytes(response) -> bytes:
 
 @pytest.fixture
 def zoe_share(zoe, zoe_transcript, ecole):
-    return share_with(
+    return testing.share_with(
         zoe,
         [zoe_transcript],
         ecole,
@@ -88,7 +76,7 @@ def test_my_shares_lists_name_purpose_recipient_reference_documents_and_expiry(
 def test_my_shares_lists_every_document_of_a_share(zoe_client, zoe, university, ecole):
     transcript = testing.make_document(zoe, university, "Official transcript")
     diploma = testing.make_document(zoe, university, "Bachelor diploma")
-    share_with(zoe, [transcript, diploma], ecole, name="Two documents")
+    testing.share_with(zoe, [transcript, diploma], ecole, name="Two documents")
 
     row = row_of(zoe_client.get(reverse("sharing:list")).content.decode(), "Two documents")
 
@@ -97,7 +85,7 @@ def test_my_shares_lists_every_document_of_a_share(zoe_client, zoe, university, 
 
 
 def test_my_shares_says_never_for_a_share_without_expiry(zoe_client, zoe, zoe_transcript, ecole):
-    share_with(zoe, [zoe_transcript], ecole, name="Open-ended")
+    testing.share_with(zoe, [zoe_transcript], ecole, name="Open-ended")
 
     row = row_of(zoe_client.get(reverse("sharing:list")).content.decode(), "Open-ended")
 
@@ -108,9 +96,9 @@ def test_my_shares_shows_expired_and_revoked_shares_as_such(
     zoe_client, zoe, zoe_transcript, ecole, university
 ):
     testing.give_credits(zoe, university, 2)
-    share_with(zoe, [zoe_transcript], ecole, name="Still active")
-    expired = share_with(zoe, [zoe_transcript], ecole, name="Past its date")
-    revoked = share_with(zoe, [zoe_transcript], ecole, name="Taken back")
+    testing.share_with(zoe, [zoe_transcript], ecole, name="Still active")
+    expired = testing.share_with(zoe, [zoe_transcript], ecole, name="Past its date")
+    revoked = testing.share_with(zoe, [zoe_transcript], ecole, name="Taken back")
     expire(expired)
     zoe_client.post(reverse("sharing:revoke", args=[revoked.pk]))
 
@@ -184,8 +172,8 @@ def test_share_page_shows_who_opened_viewed_and_downloaded_it(
     log = page[page.index("Accesses") :]
     assert log.count("Ecole Imaginaire (Camille Tremblay)") == 3
     assert "Opened" in log
-    assert "Viewed: Official transcript" in log
-    assert "Downloaded: Official transcript" in log
+    assert "Viewed — Official transcript" in log
+    assert "Downloaded — Official transcript" in log
 
 
 def test_share_page_shows_the_share_details_to_its_owner(zoe_client, zoe_share):

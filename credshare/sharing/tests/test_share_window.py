@@ -173,10 +173,13 @@ def test_the_start_page_is_a_404_for_a_document_id_that_is_not_a_number(
     assert response.status_code == 404
 
 
-def test_the_start_page_is_a_404_without_a_document(zoe_client, zoe_transcript):
-    response = zoe_client.get(reverse("sharing:start"))
+def test_sharing_with_no_document_ticked_goes_back_to_the_documents_with_a_message(
+    zoe_client, zoe_transcript
+):
+    response = zoe_client.get(reverse("sharing:start"), follow=True)
 
-    assert response.status_code == 404
+    assert response.redirect_chain == [(reverse("documents:list"), 302)]
+    assert "Tick at least one document to share." in response.content.decode()
 
 
 def test_the_start_page_says_why_a_learner_without_credit_cannot_share(client, bob, bob_transcript):

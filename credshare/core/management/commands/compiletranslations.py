@@ -17,4 +17,4 @@ class Command(BaseCommand):
                 catalog = polib.pofile(str(po_path))
                 catalog.save_as_mofile(str(po_path.with_suffix(".mo")))
                 if options["verbosity"] > 0:
-                    self.stdout.write(f"{po_path.relative_to(settings.BASE_DIR)}: {len(catalog)}")
+                    self.stdout.write(f"{po_path}: {len(catalog)} entries")
