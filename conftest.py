@@ -13,6 +13,16 @@ import pytest
 from credshare.core import testing
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_persistent_connections():
+    # The live server and the concurrency tests open connections in threads that end; with
+    # persistent connections those would outlive their thread and hold the test database.
+    from django.db import connections
+
+    for alias in connections.settings:
+        connections.settings[alias]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from credshare.core.testing import require_program
 from credshare.sharing.models import Share
@@ -34,6 +35,9 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield browser
+        # The ORM calls made while Playwright ran got their own connection (Playwright
+        # switches contexts); close it so that it does not hold the test database open.
+        connections.close_all()
         browser.close()
 
 
