@@ -78,7 +78,12 @@ class Share(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-created"]),
-            models.Index(fields=["recipient_organization", "-created"]),
+            # The inbox: one organization's shares, newest first, counted and paged from
+            # the index alone.
+            models.Index(
+                fields=["recipient_organization", "channel", "-created", "-id"],
+                name="share_inbox_idx",
+            ),
         ]
 
     def __str__(self) -> str:
