@@ -95,6 +95,30 @@ ECOLE_FIELDS = [
     },
 ]
 
+ZOE_DOCUMENTS = [
+    {
+        "issuer": "example-university",
+        "type": Document.Type.TRANSCRIPT,
+        "title": "Relevé de notes officiel — Baccalauréat en sciences",
+        "issue_date": datetime.date(2026, 6, 15),
+        "program": "Baccalauréat en sciences / Bachelor of Science",
+        "courses": [
+            ("BIO101", "Biologie cellulaire / Cell Biology", "3", "A"),
+            ("CHM110", "Chimie générale / General Chemistry", "3", "A-"),
+            ("MAT120", "Calcul I / Calculus I", "3", "B+"),
+            ("PHY101", "Physique / Physics", "3", "A"),
+        ],
+    },
+    {
+        "issuer": "horizon-college",
+        "type": Document.Type.CERTIFICATE,
+        "title": "Attestation de secourisme / First aid certificate",
+        "issue_date": datetime.date(2025, 9, 2),
+        "program": "Secourisme / First aid",
+        "courses": [("SEC100", "Premiers soins / First aid", "1", "Réussi / Pass")],
+    },
+]
+
 
 def person(email: str, full_name: str, language: str = "fr", **extra) -> User:
     user = User.objects.filter(email=email).first()
@@ -144,44 +168,24 @@ class Command(BaseCommand):
             is_superuser=True,
         )
 
+        for document in ZOE_DOCUMENTS:
+            issuer = organizations[document["issuer"]]
+            if not Document.objects.filter(learner=zoe, issuer=issuer).exists():
+                document_issue(
+                    issuer=issuer,
+                    learner=zoe,
+                    document_type=document["type"],
+                    title=document["title"],
+                    issue_date=document["issue_date"],
+                    pdf=transcript_pdf(
+                        issuer_name=issuer.name_fr,
+                        learner_name=zoe.full_name,
+                        program=document["program"],
+                        courses=document["courses"],
+                        issue_date=document["issue_date"],
+                    ),
+                )
         university = organizations["example-university"]
-        if not Document.objects.filter(learner=zoe, issuer=university).exists():
-            document_issue(
-                issuer=university,
-                learner=zoe,
-                document_type=Document.Type.TRANSCRIPT,
-                title="Relevé de notes officiel — Baccalauréat en sciences",
-                issue_date=datetime.date(2026, 6, 15),
-                pdf=transcript_pdf(
-                    issuer_name=university.name_fr,
-                    learner_name=zoe.full_name,
-                    program="Baccalauréat en sciences / Bachelor of Science",
-                    courses=[
-                        ("BIO101", "Biologie cellulaire / Cell Biology", "3", "A"),
-                        ("CHM110", "Chimie générale / General Chemistry", "3", "A-"),
-                        ("MAT120", "Calcul I / Calculus I", "3", "B+"),
-                        ("PHY101", "Physique / Physics", "3", "A"),
-                    ],
-                    issue_date=datetime.date(2026, 6, 15),
-                ),
-            )
         if not CreditEntry.objects.filter(learner=zoe, issuer=university).exists():
             credit_grant(learner=zoe, issuer=university, amount=1, note="demo")
-
-        college = organizations["horizon-college"]
-        if not Document.objects.filter(learner=zoe, issuer=college).exists():
-            document_issue(
-                issuer=college,
-                learner=zoe,
-                document_type=Document.Type.CERTIFICATE,
-                title="Attestation de secourisme / First aid certificate",
-                issue_date=datetime.date(2025, 9, 2),
-                pdf=transcript_pdf(
-                    issuer_name=college.name_fr,
-                    learner_name=zoe.full_name,
-                    program="Secourisme / First aid",
-                    courses=[("SEC100", "Premiers soins / First aid", "1", "Réussi / Pass")],
-                    issue_date=datetime.date(2025, 9, 2),
-                ),
-            )
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
