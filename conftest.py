@@ -11,6 +11,7 @@
 import pytest
 
 from credshare.core import testing
+from credshare.notifications.testing import smtp_server  # noqa: F401 -- a fixture for all tests
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "credshare.core",
+    "credshare.notifications",
     "credshare.accounts",
     "credshare.network",
     "credshare.documents",
@@ -89,7 +90,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "credshare.core.middleware.CsrfViewMiddlewareForNoReferrerPages",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "credshare.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -156,6 +157,21 @@ STORAGES = {
 
 EMAIL_BACKEND = env("CREDSHARE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("CREDSHARE_FROM_EMAIL", "credshare <no-reply@credshare.localhost>")
+# SMTP, when CREDSHARE_EMAIL_BACKEND is django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env("CREDSHARE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("CREDSHARE_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("CREDSHARE_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("CREDSHARE_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("CREDSHARE_EMAIL_USE_TLS")
+# Seconds for each step of an SMTP conversation; an unreachable server fails the attempt and
+# the outbox retries later (credshare.notifications).
+EMAIL_TIMEOUT = int(env("CREDSHARE_EMAIL_TIMEOUT", "10"))
+# "inline": the request that queued an email tries to send it right after its transaction
+# commits (the demo and tests need no worker); "worker": only `manage.py deliver_emails --loop`
+# sends, so a slow or unreachable SMTP server never holds up a request.
+CREDSHARE_EMAIL_DELIVERY = env("CREDSHARE_EMAIL_DELIVERY", "inline")
+# Retries wait 1, 2, 4 ... minutes, then an hour each: 30 attempts span about a day.
+CREDSHARE_EMAIL_MAX_ATTEMPTS = int(env("CREDSHARE_EMAIL_MAX_ATTEMPTS", "30"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("CREDSHARE_SECURE_COOKIES")
@@ -165,14 +181,45 @@ SECURE_REFERRER_POLICY = "same-origin"
 # The document page shows its own PDF in an iframe.
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
+# The address recipients reach credshare at: links in emails are built on it.
+CREDSHARE_BASE_URL = env("CREDSHARE_BASE_URL", "http://127.0.0.1:8000")
+
 # Where learners and organizations are sent with questions (seed step 13).
 SUPPORT_EMAIL = env("CREDSHARE_SUPPORT_EMAIL", "support@credshare.localhost")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Django logs the paths of failed requests (and runserver every request line): a share
+    # link's path holds its secret token, rewritten to /s/<redacted>/ before any handler.
+    "filters": {"redact_share_tokens": {"()": "credshare.sharing.log_redaction.RedactShareTokens"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # As Django's default, which configuring the django.server logger below replaces.
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+        },
+    },
     "root": {"handlers": ["console"], "level": env("CREDSHARE_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "django.request": {"filters": ["redact_share_tokens"]},
+        "django.security.csrf": {"filters": ["redact_share_tokens"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_share_tokens"],
+        },
+    },
 }
 
 # The demo serves static files straight from the apps (no collectstatic step); production

@@ -16,5 +16,6 @@ urlpatterns = [
     path("documents/", include("credshare.documents.urls")),
     path("shares/", include("credshare.sharing.urls")),
     path("inbox/", include("credshare.inbox.urls")),
+    path("s/", include("credshare.sharing.recipient_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -122,3 +122,36 @@ def share_with(owner: User, documents, recipient: Organization, **values):
         confirmed_credit_use=True,
         **values,
     )
+
+
+def share_by_link(owner: User, documents, **values):
+    """Share DOCUMENTS by a secret link through the service, confirming the credit use.
+    Returns the share and the link's token."""
+    import uuid
+
+    from credshare.sharing.services import share_create_link
+
+    return share_create_link(
+        owner=owner,
+        document_ids=[document.pk for document in documents],
+        submission_token=uuid.uuid4(),
+        confirmed_credit_use=True,
+        **values,
+    )
+
+
+def share_by_email(owner: User, documents, recipient_email: str, **values):
+    """Share DOCUMENTS by email with RECIPIENT_EMAIL through the service, confirming the
+    credit use. The link goes out in the queued email only."""
+    import uuid
+
+    from credshare.sharing.services import share_create_by_email
+
+    return share_create_by_email(
+        owner=owner,
+        document_ids=[document.pk for document in documents],
+        recipient_email=recipient_email,
+        submission_token=uuid.uuid4(),
+        confirmed_credit_use=True,
+        **values,
+    )

@@ -8,6 +8,7 @@ from credshare.core.views import gone
 from credshare.documents.selectors import current_version
 from credshare.documents.views import pdf_response
 from credshare.sharing.models import Share, ShareAccess
+from credshare.sharing.recipient_views import share_page_headers
 from credshare.sharing.selectors import (
     organizations_staffed_by,
     received_share_or_404,
@@ -31,6 +32,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
     return render(request, "inbox/inbox_list.html", {"page": page, "organizations": organizations})
 
 
+@share_page_headers
 @login_required
 @require_GET
 def inbox_share(request: HttpRequest, pk: int) -> HttpResponse:
@@ -47,6 +49,7 @@ def inbox_share(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inbox/inbox_share.html", {"share": share, "documents": documents})
 
 
+@share_page_headers
 @login_required
 @require_GET
 def inbox_document_file(

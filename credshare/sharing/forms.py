@@ -1,14 +1,16 @@
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from credshare.accounts.models import User
 from credshare.billing.selectors import credit_needs_for_documents
 from credshare.documents.models import Document
 from credshare.network.models import Organization, ShareField
+from credshare.sharing.models import Share
 
 EXTRA_FIELD_PREFIX = "field_"
 
@@ -17,6 +19,22 @@ def participating_organizations():
     """The directory: receiving organizations listed for learners, by name in their language."""
     name = "name_fr" if (get_language() or "").startswith("fr") else "name_en"
     return Organization.objects.filter(is_receiver=True, listed_in_directory=True).order_by(name)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The platform's languages, each named in itself (Français, English)."""
+    return [
+        (code, get_language_info(code)["name_local"].capitalize()) for code, _ in settings.LANGUAGES
+    ]
+
+
+def current_language(default: str) -> str:
+    """The interface's language if the platform has it, else DEFAULT."""
+    active = get_language() or ""
+    for code, _name in settings.LANGUAGES:
+        if active == code or active.startswith(f"{code}-"):
+            return code
+    return default
 
 
 class RecipientChoiceField(forms.ModelChoiceField):
@@ -48,8 +66,38 @@ def form_field_for(share_field: ShareField) -> forms.Field:
             return forms.CharField(max_length=500, **common)
 
 
-class ShareWithOrganizationForm(forms.Form):
-    """The share window for the channel "with a participating organization"."""
+class ShareExpiryForm(forms.Form):
+    """A share's expiry date: none, today or later. The share window asks it, and the share's
+    page changes it."""
+
+    expires_on = forms.DateField(
+        label=_("Expiry date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "Your share will stop working after this date. With no date, it never expires."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+
+    def clean_expires_on(self):
+        expires_on = self.cleaned_data.get("expires_on")
+        if expires_on is not None and expires_on < timezone.localdate():
+            raise forms.ValidationError(
+                _("The expiry date cannot be in the past."), code="expiry_past"
+            )
+        return expires_on
+
+
+class ShareForm(ShareExpiryForm):
+    """The share window's fields that every channel asks; each channel's form adds its
+    recipient. `service_values()` gives the keyword arguments of the channel's service."""
+
+    channel: str
+    description: str  # one line under the channel's name in the window
 
     documents = DocumentsChoiceField(
         label=_("Documents in this share"),
@@ -72,47 +120,28 @@ class ShareWithOrganizationForm(forms.Form):
         required=False,
         help_text=_("Only you will see the purpose of the share."),
     )
-    recipient = RecipientChoiceField(
-        label=_("Recipient"),
-        queryset=Organization.objects.none(),
-        to_field_name="slug",
-        widget=forms.RadioSelect,
-        empty_label=None,
-        error_messages={
-            "required": _("Choose the organization you are sharing with."),
-            "invalid_choice": _("Choose a participating organization from the list."),
-        },
-    )
     reference = forms.CharField(
         label=_("Reference"),
         max_length=200,
         required=False,
         help_text=_("The recipient will be able to see this reference."),
     )
-    expires_on = forms.DateField(
-        label=_("Expiry date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_(
-            "Your share will stop working after this date. With no date, it never expires."
-        ),
+    notify_owner_on_first_open = forms.BooleanField(
+        label=_("Email me when it is first opened"), required=False
     )
     confirm_credit_use = forms.BooleanField(required=False)
     submission_token = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, learner: User, **kwargs):
         super().__init__(*args, **kwargs)
+        self.learner = learner
         self.fields["documents"].queryset = (
             Document.objects.filter(learner=learner, status=Document.Status.ACTIVE)
             .select_related("issuer")
             .order_by("-issue_date", "-id")
         )
-        self.fields["recipient"].queryset = participating_organizations()
-        self.fields["expires_on"].widget.attrs["min"] = timezone.localdate().isoformat()
         if not self.is_bound:
             self.initial.setdefault("submission_token", uuid.uuid4())
-        self.recipient_organization = self._chosen_recipient()
-        self.extra_fields = list(self._add_extra_fields())
         self.chosen_documents = self._chosen_documents()
         self.credit_needs = credit_needs_for_documents(
             learner=learner, documents=self.chosen_documents
@@ -126,6 +155,59 @@ class ShareWithOrganizationForm(forms.Form):
             ids = [getattr(d, "pk", d) for d in self.initial.get("documents", [])]
         ids = [i for i in ids if str(i).isdigit()]
         return list(self.fields["documents"].queryset.filter(pk__in=ids))
+
+    def clean_confirm_credit_use(self):
+        confirmed = self.cleaned_data.get("confirm_credit_use")
+        if self.credit_needs and not confirmed:
+            raise forms.ValidationError(
+                _("Please confirm the use of a share."), code="credit_use_not_confirmed"
+            )
+        return confirmed
+
+    def service_values(self) -> dict:
+        """The share service's keyword arguments, from a valid form."""
+        data = self.cleaned_data
+        return {
+            "owner": self.learner,
+            "document_ids": [d.pk for d in data["documents"]],
+            "submission_token": data["submission_token"],
+            "name": data["name"],
+            "purpose": data["purpose"],
+            "reference": data["reference"],
+            "expires_on": data["expires_on"],
+            "confirmed_credit_use": data["confirm_credit_use"],
+            "notify_owner_on_first_open": data["notify_owner_on_first_open"],
+            **self.recipient_values(),
+        }
+
+    def recipient_values(self) -> dict:
+        """The channel's own service arguments: who the share is for."""
+        return {}
+
+
+class ShareWithOrganizationForm(ShareForm):
+    """The share window for the channel "with a participating organization"."""
+
+    channel = Share.Channel.ORGANIZATION
+    description = _("Share with a participating organization anywhere in our global network.")
+
+    recipient = RecipientChoiceField(
+        label=_("Recipient"),
+        queryset=Organization.objects.none(),
+        to_field_name="slug",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Choose the organization you are sharing with."),
+            "invalid_choice": _("Choose a participating organization from the list."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].queryset = participating_organizations()
+        self.recipient_organization = self._chosen_recipient()
+        self.extra_fields = list(self._add_extra_fields())
 
     def _chosen_recipient(self) -> Organization | None:
         slug = self.data.get("recipient") if self.is_bound else self.initial.get("recipient")
@@ -142,22 +224,6 @@ class ShareWithOrganizationForm(forms.Form):
             self.fields[name] = form_field_for(share_field)
             yield self[name]
 
-    def clean_expires_on(self):
-        expires_on = self.cleaned_data.get("expires_on")
-        if expires_on is not None and expires_on < timezone.localdate():
-            raise forms.ValidationError(
-                _("The expiry date cannot be in the past."), code="expiry_past"
-            )
-        return expires_on
-
-    def clean_confirm_credit_use(self):
-        confirmed = self.cleaned_data.get("confirm_credit_use")
-        if self.credit_needs and not confirmed:
-            raise forms.ValidationError(
-                _("Please confirm the use of a share."), code="credit_use_not_confirmed"
-            )
-        return confirmed
-
     def extra_field_values(self) -> dict[str, str]:
         """The extra fields' values as text, keyed by the organization's field keys."""
         values = {}
@@ -167,3 +233,57 @@ class ShareWithOrganizationForm(forms.Form):
                 key = bound_field.name.removeprefix(EXTRA_FIELD_PREFIX)
                 values[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
         return values
+
+    def recipient_values(self) -> dict:
+        return {
+            "recipient": self.cleaned_data["recipient"],
+            "field_values": self.extra_field_values(),
+        }
+
+
+class ShareByEmailForm(ShareForm):
+    """The share window for the channel "by email": anyone, at an email address."""
+
+    channel = Share.Channel.EMAIL
+    description = _("Send a link to anyone by email; a code sent to the same address opens it.")
+
+    recipient_email = forms.EmailField(
+        label=_("Recipient's email address"),
+        max_length=254,
+        help_text=_("We email a link to this address, and a code to open it in a second email."),
+        error_messages={"required": _("Enter the recipient's email address.")},
+    )
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Optional. The recipient reads it in the email, above the link."),
+    )
+    email_language = forms.ChoiceField(
+        label=_("Language of the email"),
+        choices=language_choices,
+        error_messages={"invalid_choice": _("Choose the language of the email from the list.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("email_language", current_language(self.learner.language))
+
+    def recipient_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "recipient_email": data["recipient_email"],
+            "message": data["message"],
+            "email_language": data["email_language"],
+        }
+
+
+class ShareByLinkForm(ShareForm):
+    """The share window for the channel "by link": whoever holds a secret link."""
+
+    channel = Share.Channel.LINK
+    description = _(
+        "Get a secret link and its QR code: anyone who has the link can open the share."
+    )

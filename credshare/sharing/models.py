@@ -61,6 +61,17 @@ class Share(models.Model):
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     # One per rendered share form: a double click or a retry finds the share already made.
     submission_token = models.UUIDField(_("submission token"))
+    # Email and link shares are opened with a secret token; only its SHA-256 is kept.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    recipient_email = models.EmailField(_("recipient's email address"), blank=True)
+    message = models.TextField(_("message"), max_length=2000, blank=True)
+    email_language = models.CharField(
+        _("language of the email"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
+    notify_owner_on_first_open = models.BooleanField(
+        _("email me when it is first opened"), default=False
+    )
+    owner_notified_at = models.DateTimeField(null=True, blank=True)
 
     objects = ShareQuerySet.as_manager()
 
@@ -74,6 +85,14 @@ class Share(models.Model):
             models.CheckConstraint(
                 condition=~Q(channel="organization") | Q(recipient_organization__isnull=False),
                 name="organization_share_has_recipient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="email") | ~Q(recipient_email=""),
+                name="email_share_has_address",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="organization") | Q(token_hash__isnull=False),
+                name="email_and_link_shares_have_a_token",
             ),
         ]
         indexes = [
@@ -107,6 +126,36 @@ class Share(models.Model):
 
     def get_state_display(self) -> str:
         return self.State(self.state).label
+
+    @property
+    def recipient_label(self) -> str:
+        """Who the share is for, as the learner reads it."""
+        if self.channel == self.Channel.ORGANIZATION:
+            return self.recipient_organization.name
+        if self.channel == self.Channel.EMAIL:
+            return self.recipient_email
+        return str(_("Anyone with the link"))
+
+
+class AccessCode(models.Model):
+    """A 6-digit code, emailed to the recipient of an email share, that unlocks it in one
+    browser. Single use, short-lived, locked after a few wrong tries."""
+
+    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="access_codes")
+    # HMAC of the code with the site's secret key: a leaked table does not give codes away.
+    code_hmac = models.CharField(max_length=64)
+    created = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access code")
+        verbose_name_plural = _("access codes")
+        indexes = [models.Index(fields=["share", "-created"])]
+
+    def __str__(self) -> str:
+        return f"code for share {self.share_id}"
 
 
 class ShareAccess(models.Model):
@@ -145,3 +194,13 @@ class ShareAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.share_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    def visitor_label(self) -> str:
+        """Who accessed: the organization (and its member), the email recipient, or a visitor
+        of the link."""
+        if self.organization is not None:
+            member = f" ({self.user.full_name})" if self.user is not None else ""
+            return f"{self.organization.name}{member}"
+        if self.share.channel == Share.Channel.EMAIL:
+            return self.share.recipient_email
+        return str(_("Link visitor"))

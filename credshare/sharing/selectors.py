@@ -35,7 +35,7 @@ def share_of_owner_or_404(*, owner: User, pk: int) -> Share:
 
 def accesses_of_share(*, share: Share) -> QuerySet[ShareAccess]:
     return ShareAccess.objects.filter(share=share).select_related(
-        "user", "organization", "document"
+        "share", "user", "organization", "document"
     )
 
 

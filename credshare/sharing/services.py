@@ -1,10 +1,16 @@
 import datetime
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from credshare.accounts.models import User
 from credshare.billing.models import CreditEntry
@@ -12,17 +18,104 @@ from credshare.billing.selectors import credit_needs_for_documents
 from credshare.core.errors import ApplicationError
 from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Organization
-from credshare.sharing.models import Share, ShareAccess
+from credshare.notifications.services import email_queue
+from credshare.sharing.models import AccessCode, Share, ShareAccess
+
+ACCESS_CODE_LIFETIME = datetime.timedelta(minutes=10)
+ACCESS_CODE_MAX_ATTEMPTS = 5
+# A recipient may ask for a new code once a minute: enough for a lost email, too slow to
+# flood an inbox.
+ACCESS_CODE_RESEND_INTERVAL = datetime.timedelta(minutes=1)
 
 
 class ShareError(ApplicationError):
-    pass
+    """A share rule refused the action. `status` is the HTTP status a page should answer."""
+
+    status = 400
+
+    def __init__(self, message: str, *, code: str, field: str | None = None, status: int = 400):
+        super().__init__(message, code=code, field=field)
+        self.status = status
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def share_url(token: str) -> str:
+    """The absolute URL a recipient opens. The token is in it; never log or store it."""
+    return settings.CREDSHARE_BASE_URL.rstrip("/") + reverse("recipient:open", args=[token])
 
 
 def _lock_learner(learner: User) -> None:
     """Serialize a learner's credit spending: SELECT ... FOR UPDATE on PostgreSQL. SQLite
     needs no row lock: its transactions start IMMEDIATE (see settings), one writer at a time."""
     User.objects.select_for_update().only("pk").get(pk=learner.pk)
+
+
+def _share_create(
+    *,
+    owner: User,
+    channel: str,
+    document_ids: Sequence[int],
+    submission_token: uuid.UUID,
+    expires_on: datetime.date | None,
+    confirmed_credit_use: bool,
+    **fields,
+) -> tuple[Share, bool]:
+    """The part every channel shares: check the documents, the expiry and the credits, create
+    the share and spend one credit from each issuer that charges, all under the learner's lock.
+    Returns the share and whether it is new: the same submission token again (a double click,
+    a retry) returns the share already made and spends nothing. Call inside a transaction."""
+    _lock_learner(owner)
+    existing = Share.objects.filter(owner=owner, submission_token=submission_token).first()
+    if existing is not None:
+        return existing, False
+
+    documents = list(
+        Document.objects.filter(pk__in=set(document_ids), learner=owner).select_related("issuer")
+    )
+    if not documents or len(documents) != len(set(document_ids)):
+        raise ShareError(_("Choose at least one of your documents."), code="no_documents")
+    if any(not document.is_active for document in documents):
+        raise ShareError(
+            _("A withdrawn or revoked document cannot be shared."), code="document_inactive"
+        )
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise ShareError(
+            _("The expiry date cannot be in the past."), code="expiry_past", field="expires_on"
+        )
+
+    needs = credit_needs_for_documents(learner=owner, documents=documents)
+    short = [need.issuer.name for need in needs if not need.is_covered]
+    if short:
+        raise ShareError(
+            _("You have no shares left for documents from %(issuers)s.")
+            % {"issuers": ", ".join(short)},
+            code="no_credit",
+        )
+    if needs and not confirmed_credit_use:
+        raise ShareError(
+            _("Please confirm the use of a share."),
+            code="credit_use_not_confirmed",
+            field="confirm_credit_use",
+        )
+
+    share = Share.objects.create(
+        owner=owner,
+        channel=channel,
+        expires_on=expires_on,
+        submission_token=submission_token,
+        **fields,
+    )
+    share.documents.set(documents)
+    CreditEntry.objects.bulk_create(
+        CreditEntry(
+            learner=owner, issuer=need.issuer, kind=CreditEntry.Kind.SPEND, amount=-1, share=share
+        )
+        for need in needs
+    )
+    return share, True
 
 
 def share_create_with_organization(
@@ -37,76 +130,114 @@ def share_create_with_organization(
     field_values: dict | None = None,
     expires_on: datetime.date | None = None,
     confirmed_credit_use: bool = False,
+    notify_owner_on_first_open: bool = False,
 ) -> Share:
-    """Share the owner's documents with a participating organization, spending one credit
-    from each issuer that charges for sharing. Submitting the same token again returns the
-    share already made, so a double click or a retry never shares or spends twice."""
-    with transaction.atomic():
-        _lock_learner(owner)
-        existing = Share.objects.filter(owner=owner, submission_token=submission_token).first()
-        if existing is not None:
-            return existing
-
-        documents = list(
-            Document.objects.filter(pk__in=set(document_ids), learner=owner).select_related(
-                "issuer"
-            )
+    """Share the owner's documents with a participating organization; its staff find the
+    share in their inbox."""
+    if not (recipient.is_receiver and recipient.listed_in_directory):
+        raise ShareError(
+            _("Choose a participating organization from the list."),
+            code="recipient_not_participating",
+            field="recipient",
         )
-        if not documents or len(documents) != len(set(document_ids)):
-            raise ShareError(_("Choose at least one of your documents."), code="no_documents")
-        if any(not document.is_active for document in documents):
-            raise ShareError(
-                _("A withdrawn or revoked document cannot be shared."), code="document_inactive"
-            )
-        if not (recipient.is_receiver and recipient.listed_in_directory):
-            raise ShareError(
-                _("Choose a participating organization from the list."),
-                code="recipient_not_participating",
-                field="recipient",
-            )
-        if expires_on is not None and expires_on < timezone.localdate():
-            raise ShareError(
-                _("The expiry date cannot be in the past."), code="expiry_past", field="expires_on"
-            )
-
-        needs = credit_needs_for_documents(learner=owner, documents=documents)
-        short = [need.issuer.name for need in needs if not need.is_covered]
-        if short:
-            raise ShareError(
-                _("You have no shares left for documents from %(issuers)s.")
-                % {"issuers": ", ".join(short)},
-                code="no_credit",
-            )
-        if needs and not confirmed_credit_use:
-            raise ShareError(
-                _("Please confirm the use of a share."),
-                code="credit_use_not_confirmed",
-                field="confirm_credit_use",
-            )
-
-        share = Share.objects.create(
+    with transaction.atomic():
+        share, _created = _share_create(
             owner=owner,
             channel=Share.Channel.ORGANIZATION,
+            document_ids=document_ids,
+            submission_token=submission_token,
+            expires_on=expires_on,
+            confirmed_credit_use=confirmed_credit_use,
             recipient_organization=recipient,
             name=name,
             purpose=purpose,
             reference=reference,
             field_values=field_values or {},
-            expires_on=expires_on,
-            submission_token=submission_token,
-        )
-        share.documents.set(documents)
-        CreditEntry.objects.bulk_create(
-            CreditEntry(
-                learner=owner,
-                issuer=need.issuer,
-                kind=CreditEntry.Kind.SPEND,
-                amount=-1,
-                share=share,
-            )
-            for need in needs
+            notify_owner_on_first_open=notify_owner_on_first_open,
         )
         return share
+
+
+def share_create_by_email(
+    *,
+    owner: User,
+    document_ids: Sequence[int],
+    recipient_email: str,
+    submission_token: uuid.UUID,
+    email_language: str = "",
+    message: str = "",
+    name: str = "",
+    purpose: str = "",
+    reference: str = "",
+    expires_on: datetime.date | None = None,
+    confirmed_credit_use: bool = False,
+    notify_owner_on_first_open: bool = False,
+) -> Share:
+    """Share the owner's documents with anyone by email: the recipient gets a link, and
+    opening it asks for a code sent in a second email. The email is queued in the same
+    transaction as the share: an SMTP outage delays it, never loses it."""
+    language = email_language or owner.language
+    if language not in dict(settings.LANGUAGES):
+        raise ShareError(_("Choose the language of the email."), code="bad_language")
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        share, created = _share_create(
+            owner=owner,
+            channel=Share.Channel.EMAIL,
+            document_ids=document_ids,
+            submission_token=submission_token,
+            expires_on=expires_on,
+            confirmed_credit_use=confirmed_credit_use,
+            token_hash=token_hash(token),
+            recipient_email=recipient_email.strip().lower(),
+            email_language=language,
+            message=message,
+            name=name,
+            purpose=purpose,
+            reference=reference,
+            notify_owner_on_first_open=notify_owner_on_first_open,
+        )
+        if created:
+            email_queue(
+                to=share.recipient_email,
+                template="sharing/email/share_received",
+                context={"share": share, "learner": owner, "url": share_url(token)},
+                language=language,
+            )
+        return share
+
+
+def share_create_link(
+    *,
+    owner: User,
+    document_ids: Sequence[int],
+    submission_token: uuid.UUID,
+    name: str = "",
+    purpose: str = "",
+    reference: str = "",
+    expires_on: datetime.date | None = None,
+    confirmed_credit_use: bool = False,
+    notify_owner_on_first_open: bool = False,
+) -> tuple[Share, str | None]:
+    """Share the owner's documents with whoever holds a secret link. Returns the share and
+    the link's token, which exists only here (only its hash is stored): None when the
+    submission was a repeat of one already made."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        share, created = _share_create(
+            owner=owner,
+            channel=Share.Channel.LINK,
+            document_ids=document_ids,
+            submission_token=submission_token,
+            expires_on=expires_on,
+            confirmed_credit_use=confirmed_credit_use,
+            token_hash=token_hash(token),
+            name=name,
+            purpose=purpose,
+            reference=reference,
+            notify_owner_on_first_open=notify_owner_on_first_open,
+        )
+        return share, (token if created else None)
 
 
 def share_revoke(*, share: Share) -> Share:
@@ -115,6 +246,130 @@ def share_revoke(*, share: Share) -> Share:
         share.revoked_at = timezone.now()
         share.save(update_fields=["revoked_at"])
     return share
+
+
+def share_expiry_change(*, share: Share, expires_on: datetime.date | None) -> Share:
+    """Move or remove a live share's expiry date; the recipient's next request obeys it."""
+    if share.state != Share.State.ACTIVE:
+        raise ShareError(
+            _("Only an active share can be changed."), code="share_not_active", status=410
+        )
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise ShareError(
+            _("The expiry date cannot be in the past."), code="expiry_past", field="expires_on"
+        )
+    share.expires_on = expires_on
+    share.save(update_fields=["expires_on"])
+    return share
+
+
+def share_for_token(*, token: str) -> Share:
+    """The share a secret link opens. An unknown token is a 404; a share that is no longer
+    live is a 410 saying whether it expired or was revoked."""
+    share = Share.objects.filter(token_hash=token_hash(token)).first()
+    if share is None:
+        raise ShareError(_("This link does not lead to any share."), code="not_found", status=404)
+    share_check_live(share=share)
+    return share
+
+
+def share_check_live(*, share: Share) -> None:
+    """Refuse access to a share that expired or was revoked, on every request."""
+    state = share.state
+    if state == Share.State.REVOKED:
+        raise ShareError(_("The learner revoked this share."), code="revoked", status=410)
+    if state == Share.State.EXPIRED:
+        raise ShareError(_("This share has expired."), code="expired", status=410)
+
+
+def _code_hmac(share: Share, code: str) -> str:
+    message = f"{share.pk}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def access_code_send(*, share: Share) -> AccessCode:
+    """Email a new 6-digit code to the recipient of an email share; earlier codes stop
+    working."""
+    if share.channel != Share.Channel.EMAIL:
+        raise ShareError(_("This share needs no code."), code="no_code_needed")
+    share_check_live(share=share)
+    now = timezone.now()
+    with transaction.atomic():
+        Share.objects.select_for_update().only("pk").get(pk=share.pk)
+        latest = share.access_codes.order_by("-created").first()
+        if latest is not None and now - latest.created < ACCESS_CODE_RESEND_INTERVAL:
+            raise ShareError(
+                _("A code was sent less than a minute ago. Check your inbox, or wait a minute."),
+                code="code_too_soon",
+                status=429,
+            )
+        share.access_codes.filter(used_at__isnull=True).update(expires_at=now)
+        code = f"{secrets.randbelow(10**6):06d}"
+        access_code = AccessCode.objects.create(
+            share=share,
+            code_hmac=_code_hmac(share, code),
+            created=now,
+            expires_at=now + ACCESS_CODE_LIFETIME,
+        )
+        email_queue(
+            to=share.recipient_email,
+            template="sharing/email/access_code",
+            context={
+                "share": share,
+                "code": code,
+                "minutes": int(ACCESS_CODE_LIFETIME.total_seconds() // 60),
+            },
+            language=share.email_language or settings.LANGUAGE_CODE,
+        )
+        return access_code
+
+
+def access_code_verify(*, share: Share, code: str) -> None:
+    """Check the code the recipient typed. Each try is counted under a row lock, so however
+    many arrive at once, at most ACCESS_CODE_MAX_ATTEMPTS are evaluated before the code locks."""
+    share_check_live(share=share)
+    now = timezone.now()
+    with transaction.atomic():
+        access_code = (
+            AccessCode.objects.select_for_update()
+            .filter(share=share, used_at__isnull=True)
+            .order_by("-created")
+            .first()
+        )
+        if access_code is None or access_code.expires_at <= now:
+            error = ShareError(
+                _("This code has expired. Ask for a new one."), code="code_expired", status=400
+            )
+        elif access_code.attempts >= ACCESS_CODE_MAX_ATTEMPTS:
+            error = ShareError(
+                _("Too many wrong tries: this code is locked. Ask for a new one."),
+                code="code_locked",
+                status=429,
+            )
+        else:
+            access_code.attempts += 1
+            entered = "".join(code.split())
+            if hmac.compare_digest(access_code.code_hmac, _code_hmac(share, entered)):
+                access_code.used_at = now
+                access_code.save(update_fields=["attempts", "used_at"])
+                return
+            access_code.save(update_fields=["attempts"])
+            left = ACCESS_CODE_MAX_ATTEMPTS - access_code.attempts
+            error = ShareError(
+                ngettext(
+                    "Wrong code. You have %(count)d try left.",
+                    "Wrong code. You have %(count)d tries left.",
+                    left,
+                )
+                % {"count": left}
+                if left
+                else _("Too many wrong tries: this code is locked. Ask for a new one."),
+                code="wrong_code" if left else "code_locked",
+                status=400 if left else 429,
+                field="code",
+            )
+    # Raised after the transaction, so the counted try is kept.
+    raise error
 
 
 def share_access_record(
@@ -126,11 +381,36 @@ def share_access_record(
     document: Document | None = None,
     version: DocumentVersion | None = None,
 ) -> ShareAccess:
-    return ShareAccess.objects.create(
-        share=share,
-        action=action,
-        user=user,
-        organization=organization,
-        document=document,
-        version=version,
+    """Record an access; on a share's first opening, tell its owner if they asked to know."""
+    with transaction.atomic():
+        access = ShareAccess.objects.create(
+            share=share,
+            action=action,
+            user=user,
+            organization=organization,
+            document=document,
+            version=version,
+        )
+        if action == ShareAccess.Action.OPENED and share.notify_owner_on_first_open:
+            _notify_owner_of_first_opening(share=share, access=access)
+        return access
+
+
+def _notify_owner_of_first_opening(*, share: Share, access: ShareAccess) -> None:
+    # The conditional update makes the email go once, however many openings race.
+    claimed = Share.objects.filter(pk=share.pk, owner_notified_at__isnull=True).update(
+        owner_notified_at=access.at
+    )
+    if not claimed:
+        return
+    email_queue(
+        to=share.owner.email,
+        template="sharing/email/first_opened",
+        context={
+            "share": share,
+            "who": access.visitor_label(),
+            "url": settings.CREDSHARE_BASE_URL.rstrip("/")
+            + reverse("sharing:detail", args=[share.pk]),
+        },
+        language=share.owner.language,
     )

@@ -68,6 +68,19 @@ def page_text(response) -> str:
     return element_text(response, element_id="main") or ""
 
 
+def submission_for(client, url: str, document, **fields) -> dict:
+    """A valid submission of the share form at URL for DOCUMENT (its credit use confirmed),
+    with the submission token of a form just served, and FIELDS."""
+    token = submission_token_of(client.get(url, {"documents": document.pk}))
+    return {
+        "documents": [document.pk],
+        "expires_on": "",
+        "confirm_credit_use": "on",
+        "submission_token": token,
+        **fields,
+    }
+
+
 def submission_token_of(response) -> str:
     match = re.search(r'name="submission_token" value="([^"]+)"', response.content.decode())
     assert match, "the share form has no submission token"
@@ -143,9 +156,60 @@ def test_the_start_page_lists_the_documents_and_the_credits_left(zoe_client, zoe
     text = page_text(response)
     assert "You currently have 1 share. Sharing this document will use one share." in text
     assert "Official transcript — Example University" in text
-    assert "With a participating organization" in text
-    form_action = reverse("sharing:with_organization")
-    assert f'action="{form_action}"' in response.content.decode()
+    channels = element_text(response, element_id="field-channel")
+    assert "With a participating organization" in channels
+    assert "Share with a participating organization anywhere in our global network." in channels
+    assert "By email" in channels
+    assert "By link" in channels
+    # "Continue" comes back to the first step with the channel, which leads to its form.
+    form_action = reverse("sharing:start")
+    assert f'<form method="get" action="{form_action}">' in response.content.decode()
+    assert 'value="organization" id="channel-organization" checked' in response.content.decode()
+
+
+CHANNEL_FORMS = [
+    ("organization", "sharing:with_organization"),
+    ("email", "sharing:by_email"),
+    ("link", "sharing:by_link"),
+]
+
+
+@pytest.mark.parametrize(("channel", "url_name"), CHANNEL_FORMS)
+def test_continue_leads_to_the_chosen_channels_form(zoe_client, zoe_transcript, channel, url_name):
+    response = zoe_client.get(
+        reverse("sharing:start"), {"documents": zoe_transcript.pk, "channel": channel}
+    )
+
+    assert response.status_code == 302
+    assert response.url == f"{reverse(url_name)}?documents={zoe_transcript.pk}"
+
+
+@pytest.mark.parametrize(("channel", "url_name"), CHANNEL_FORMS)
+def test_every_channels_form_asks_the_common_fields(zoe_client, zoe_transcript, channel, url_name):
+    response = zoe_client.get(reverse(url_name), {"documents": zoe_transcript.pk})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'<form method="post" action="{reverse(url_name)}"' in page
+    assert "Show the document (1)" in element_text(response, css_class="share-documents")
+    assert "You currently have 1 share." in element_text(response, css_class="credits")
+    for field in ("name", "purpose", "reference", "expires_on", "notify_owner_on_first_open"):
+        assert element_text(response, element_id=f"field-{field}") is not None, field
+    assert "Email me when it is first opened" in page_text(response)
+    assert "I confirm the use of a share. Shares remaining: 1" in (
+        element_text(response, element_id="field-confirm_credit_use")
+    )
+    actions = element_text(response, css_class="actions")
+    assert actions == "Help Back Share"
+
+
+def test_continue_with_an_unknown_channel_says_to_choose_one(zoe_client, zoe_transcript):
+    response = zoe_client.get(
+        reverse("sharing:start"), {"documents": zoe_transcript.pk, "channel": "pigeon"}
+    )
+
+    assert response.status_code == 400
+    assert "Choose how you want to share." in element_text(response, element_id="field-channel")
 
 
 def test_the_start_page_is_a_404_for_another_learners_document(zoe_client, bob_transcript):
@@ -409,7 +473,7 @@ YESTERDAY = "<yesterday>"
 BOBS_DOCUMENT = "<bob's document>"
 REMOVED = None
 
-BAD_SUBMISSIONS = [
+ORGANIZATION_BAD_SUBMISSIONS = [
     pytest.param(
         {"recipient": REMOVED},
         "field-recipient",
@@ -464,6 +528,10 @@ BAD_SUBMISSIONS = [
         "Enter a valid date.",
         id="invalid date in an extra field",
     ),
+]
+
+# Refused in the window of every channel.
+COMMON_BAD_SUBMISSIONS = [
     pytest.param(
         {"expires_on": YESTERDAY},
         "field-expires_on",
@@ -519,6 +587,21 @@ BAD_SUBMISSIONS = [
         id="missing submission token",
     ),
 ]
+BAD_SUBMISSIONS = ORGANIZATION_BAD_SUBMISSIONS + COMMON_BAD_SUBMISSIONS
+
+
+def apply_changes(submission: dict, changes: dict, *, bobs_document) -> None:
+    """Change SUBMISSION as a bad submission's CHANGES say: REMOVED removes a key, YESTERDAY
+    and BOBS_DOCUMENT stand for those values."""
+    for key, value in changes.items():
+        if value is REMOVED:
+            del submission[key]
+        elif value == YESTERDAY:
+            submission[key] = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+        elif value == BOBS_DOCUMENT:
+            submission[key] = [bobs_document.pk]
+        else:
+            submission[key] = value
 
 
 def error_area_text(response, where: str) -> str | None:
@@ -544,15 +627,7 @@ def test_a_bad_submission_is_refused_with_the_error_next_to_its_field(
     where,
     message,
 ):
-    for key, value in changes.items():
-        if value is REMOVED:
-            del valid_submission[key]
-        elif value == YESTERDAY:
-            valid_submission[key] = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
-        elif value == BOBS_DOCUMENT:
-            valid_submission[key] = [bob_transcript.pk]
-        else:
-            valid_submission[key] = value
+    apply_changes(valid_submission, changes, bobs_document=bob_transcript)
 
     response = post_share(zoe_client, valid_submission)
 
