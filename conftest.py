@@ -8,7 +8,10 @@
 - acme: another participating organization; dave is its staff member.
 """
 
+import os
+
 import pytest
+from django.db import connections
 
 from credshare.core import testing
 from credshare.notifications.testing import smtp_server  # noqa: F401 -- a fixture for all tests
@@ -113,3 +116,37 @@ def dave(db, acme):
     dave = testing.make_user("dave@acme.example", "Dave Acme")
     testing.make_member(dave, acme)
     return dave
+
+
+@pytest.fixture
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright. Skips (fails under CI) without it."""
+    chromium_path = testing.require_program("chromium", package="chromium")
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests
+    # make between browser steps are synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        # The ORM calls made while Playwright ran got their own connection (Playwright
+        # switches contexts); close it so that it does not hold the test database open.
+        connections.close_all()
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium):
+    """Make a page in a fresh browser context (its own cookies), failing fast when stuck."""
+
+    def make(locale: str = "en-US"):
+        page = chromium.new_context(locale=locale).new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    return make

@@ -3,14 +3,11 @@ then École Imaginaire's staff opens it in the inbox. Once in French, once in En
 
 Needs Debian's Chromium (/usr/bin/chromium); without it the tests skip, and fail under CI."""
 
-import os
 import re
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 
-from credshare.core.testing import require_program
 from credshare.sharing.models import Share
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,39 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ZOE = "zoe@example.org"
 ECOLE_STAFF = "admissions@ecole-imaginaire.example"
 PASSWORD = "credshare-demo-2026"  # the demo's password (seed_demo)
-
-
-@pytest.fixture
-def browser():
-    chromium_path = require_program("chromium", package="chromium")
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests
-    # make between browser steps are synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        # The ORM calls made while Playwright ran got their own connection (Playwright
-        # switches contexts); close it so that it does not hold the test database open.
-        connections.close_all()
-        browser.close()
-
-
-@pytest.fixture
-def new_page(browser):
-    """A page in a fresh browser context (its own cookies), failing fast when stuck."""
-
-    def make():
-        page = browser.new_context().new_page()
-        page.set_default_timeout(10_000)
-        return page
-
-    return make
 
 
 @pytest.fixture

@@ -4,19 +4,16 @@ share in that browser only. Single use, 10 minutes, locked after 5 wrong tries."
 
 import datetime
 import logging
-import os
 import re
 from urllib.parse import urlparse
 
 import pytest
 import time_machine
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from credshare.core import testing
-from credshare.core.testing import require_program
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -317,37 +314,16 @@ def test_the_learner_who_asked_is_told_by_email_of_the_first_opening(
 # In a browser
 
 
-@pytest.fixture
-def browser_page():
-    """A fresh headless Chromium page, in English. Needs Debian's Chromium."""
-    chromium_path = require_program("chromium", package="chromium")
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls in between are
-    # synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_context(locale="en-US").new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        connections.close_all()
-        browser.close()
-
-
 @pytest.mark.browser
 def test_in_a_browser_the_recipient_opens_the_emailed_link_and_enters_the_emailed_code(
     live_server,
     smtp_server,
     share,
     share_email,
-    browser_page,
+    new_page,
 ):
     requested = []
+    browser_page = new_page(locale="en-US")
     browser_page.on("request", lambda request: requested.append(request.url))
 
     browser_page.goto(live_server.url + link_in(share_email))
