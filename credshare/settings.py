@@ -187,6 +187,14 @@ CREDSHARE_BASE_URL = env("CREDSHARE_BASE_URL", "http://127.0.0.1:8000")
 # Where learners and organizations are sent with questions (seed step 13).
 SUPPORT_EMAIL = env("CREDSHARE_SUPPORT_EMAIL", "support@credshare.localhost")
 
+# Payments (credshare/billing/providers.py): "sandbox", a checkout page of our own for the demo
+# and tests, or "stripe" (Stripe Checkout; its webhook is /payments/webhooks/stripe/).
+CREDSHARE_PAYMENT_PROVIDER = env("CREDSHARE_PAYMENT_PROVIDER", "sandbox")
+CREDSHARE_STRIPE_SECRET_KEY = env("CREDSHARE_STRIPE_SECRET_KEY")
+CREDSHARE_STRIPE_WEBHOOK_SECRET = env("CREDSHARE_STRIPE_WEBHOOK_SECRET")
+# Seconds: a webhook whose signed timestamp is older is refused (a replay).
+CREDSHARE_STRIPE_WEBHOOK_TOLERANCE = int(env("CREDSHARE_STRIPE_WEBHOOK_TOLERANCE", "300"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,6 +16,9 @@ urlpatterns = [
     path("documents/", include("credshare.documents.urls")),
     path("shares/", include("credshare.sharing.urls")),
     path("inbox/", include("credshare.inbox.urls")),
+    path("billing/", include("credshare.billing.urls")),
+    path("payments/", include("credshare.billing.provider_urls")),
+    path("issuer/", include("credshare.billing.issuer_urls")),
     path("s/", include("credshare.sharing.recipient_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.db.models import Sum
 
 from credshare.accounts.models import User
-from credshare.billing.models import CreditEntry, FeePolicy
+from credshare.billing.models import CreditEntry, FeePolicy, Purchase
 from credshare.network.models import Organization
 
 
@@ -18,16 +18,48 @@ def issuers_charging_for_sharing(*, issuer_ids: Iterable[int]) -> set[int]:
 
 
 def credit_balances(*, learner: User, issuer_ids: Iterable[int]) -> dict[int, int]:
-    """The learner's share-credit balance with each issuer, summed from the ledger."""
+    """The learner's share-credit balance with each issuer: the issuer's free shares plus the
+    sum of the ledger (purchases and grants add, shares spend)."""
     issuer_ids = set(issuer_ids)
+    balances = dict(
+        FeePolicy.objects.filter(issuer_id__in=issuer_ids).values_list("issuer_id", "free_shares")
+    )
+    balances = {issuer_id: balances.get(issuer_id, 0) for issuer_id in issuer_ids}
     rows = (
         CreditEntry.objects.filter(learner=learner, issuer_id__in=issuer_ids)
         .values("issuer_id")
         .annotate(balance=Sum("amount"))
     )
-    balances = dict.fromkeys(issuer_ids, 0)
-    balances.update({row["issuer_id"]: row["balance"] for row in rows})
+    for row in rows:
+        balances[row["issuer_id"]] += row["balance"]
     return balances
+
+
+def ledger_balance(*, learner: User, issuer_id: int) -> int:
+    """The sum of the ledger alone, without free shares: what a refund can take back."""
+    total = CreditEntry.objects.filter(learner=learner, issuer_id=issuer_id).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or 0
+
+
+def locked_document_ids(*, documents: Iterable) -> set[int]:
+    """The documents among DOCUMENTS whose issuer asks a collection fee not yet paid: their
+    title shows, their contents and sharing stay locked. Documents need their issuer loaded."""
+    documents = list(documents)
+    issuer_ids = {document.issuer_id for document in documents}
+    charging = set(
+        FeePolicy.objects.filter(issuer_id__in=issuer_ids, collection_fee_cents__gt=0).values_list(
+            "issuer_id", flat=True
+        )
+    )
+    candidates = {d.pk for d in documents if d.issuer_id in charging}
+    if not candidates:
+        return set()
+    paid = Purchase.objects.filter(
+        kind=Purchase.Kind.COLLECTION, document_id__in=candidates, status=Purchase.Status.PAID
+    ).values_list("document_id", flat=True)
+    return candidates - set(paid)
 
 
 class CreditNeed:

@@ -1,15 +1,34 @@
+import functools
+
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from credshare.sharing.selectors import organizations_staffed_by
+from credshare.network.models import Organization
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Whether the header shows the inbox: only to members of a receiving organization.
-    Lazy, so pages that do not render the header pay no query."""
+    """What the header links to for an organization's members: the inbox (members of a
+    receiving organization) and each issuing organization's billing pages (its members).
+    Lazy, so pages that do not render the header pay no query; one query for both."""
     user = getattr(request, "user", None)
 
-    def staffs_a_receiver() -> bool:
-        return bool(user and user.is_authenticated and organizations_staffed_by(user=user).exists())
+    @functools.cache
+    def organizations() -> list[Organization]:
+        if not (user and user.is_authenticated):
+            return []
+        return list(
+            Organization.objects.filter(memberships__user=user)
+            .only("slug", "name_en", "name_fr", "is_issuer", "is_receiver")
+            .order_by("name_en")
+        )
 
-    return {"shows_inbox": SimpleLazyObject(staffs_a_receiver)}
+    def staffs_a_receiver() -> bool:
+        return any(organization.is_receiver for organization in organizations())
+
+    def issuers_staffed() -> list[Organization]:
+        return [organization for organization in organizations() if organization.is_issuer]
+
+    return {
+        "shows_inbox": SimpleLazyObject(staffs_a_receiver),
+        "issuer_organizations": SimpleLazyObject(issuers_staffed),
+    }

@@ -155,3 +155,36 @@ def share_by_email(owner: User, documents, recipient_email: str, **values):
         confirmed_credit_use=True,
         **values,
     )
+
+
+def make_bundle(issuer: Organization, quantity: int = 3, price_cents: int = 2500):
+    """A bundle of QUANTITY share credits ISSUER sells at PRICE_CENTS."""
+    from credshare.billing.models import ShareBundle
+
+    return ShareBundle.objects.create(issuer=issuer, quantity=quantity, price_cents=price_cents)
+
+
+def make_issuer_staff(organization: Organization, email: str, *, role: str = "staff") -> User:
+    """A member of ORGANIZATION with ROLE ("staff" or "admin")."""
+    user = make_user(email)
+    make_member(user, organization, role)
+    return user
+
+
+def make_paid_purchase(learner: User, bundle, *, provider: str = "sandbox"):
+    """A purchase of BUNDLE by LEARNER, paid through the sandbox's event path."""
+    from credshare.billing.providers import SandboxProvider
+    from credshare.billing.services import payment_event_apply, purchase_start
+
+    purchase = purchase_start(learner=learner, provider=provider, bundle=bundle)
+    event = SandboxProvider.button_event(purchase=purchase, kind="completed")
+    payment_event_apply(provider=provider, event=event)
+    purchase.refresh_from_db()
+    return purchase
+
+
+def set_fee_policy(issuer: Organization, **values):
+    """ISSUER's fee policy with VALUES (e.g. collection_fee_cents=1500,
+    tax_rate_basis_points=1300), created or updated."""
+    policy, _ = FeePolicy.objects.update_or_create(issuer=issuer, defaults=values)
+    return policy

@@ -78,16 +78,27 @@ def received_share_or_404(*, user: User, pk: int) -> Share:
     return get_object_or_404(shares.prefetch_related(documents), pk=pk)
 
 
-def share_blockers(*, documents: list[Document], credit_needs: list[CreditNeed]) -> dict[int, str]:
+def share_blockers(
+    *,
+    documents: list[Document],
+    credit_needs: list[CreditNeed],
+    locked_ids: set[int] = frozenset(),
+) -> dict[int, str]:
     """Why each of DOCUMENTS cannot be shared right now, keyed by document id; documents that
     can be shared are absent. CREDIT_NEEDS are those of the same documents
-    (`credit_needs_for_documents`); documents must have their issuer loaded."""
+    (`credit_needs_for_documents`), LOCKED_IDS those whose collection fee is unpaid
+    (`locked_document_ids`); documents must have their issuer loaded."""
     needs = {need.issuer.pk: need for need in credit_needs}
     blockers = {}
     for document in documents:
         need = needs.get(document.issuer_id)
         if not document.is_active:
             blockers[document.pk] = _("The issuer withdrew this document: it cannot be shared.")
+        elif document.pk in locked_ids:
+            blockers[document.pk] = _(
+                "%(issuer)s asks a collection fee for this document: pay it to view and share "
+                "the document."
+            ) % {"issuer": document.issuer.name}
         elif need is not None and not need.is_covered:
             blockers[document.pk] = _(
                 "You have no shares left for documents from %(issuer)s. Ask %(issuer)s for "

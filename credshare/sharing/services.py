@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from credshare.accounts.models import User
 from credshare.billing.models import CreditEntry
-from credshare.billing.selectors import credit_needs_for_documents
+from credshare.billing.selectors import credit_needs_for_documents, locked_document_ids
 from credshare.core.errors import ApplicationError
 from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Organization
@@ -80,6 +80,11 @@ def _share_create(
     if any(not document.is_active for document in documents):
         raise ShareError(
             _("A withdrawn or revoked document cannot be shared."), code="document_inactive"
+        )
+    if locked_document_ids(documents=documents):
+        raise ShareError(
+            _("Pay the collection fee of a document before you share it."),
+            code="document_locked",
         )
     if expires_on is not None and expires_on < timezone.localdate():
         raise ShareError(

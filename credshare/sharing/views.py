@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from credshare.billing.selectors import credit_needs_for_documents
+from credshare.billing.selectors import credit_needs_for_documents, locked_document_ids
 from credshare.documents.models import Document
 from credshare.documents.selectors import documents_of_learner
 from credshare.sharing import services
@@ -163,7 +163,11 @@ def share_start(request: HttpRequest) -> HttpResponse:
         return redirect("documents:list")
     documents = _documents_from_query(request)
     credit_needs = credit_needs_for_documents(learner=request.user, documents=documents)
-    blockers = share_blockers(documents=documents, credit_needs=credit_needs)
+    blockers = share_blockers(
+        documents=documents,
+        credit_needs=credit_needs,
+        locked_ids=locked_document_ids(documents=documents),
+    )
     chosen = request.GET.get("channel")
     if chosen in CHANNELS and not blockers:
         return redirect(f"{reverse(CHANNELS[chosen].url_name)}?{_query_for(documents)}")
@@ -196,6 +200,10 @@ def share_window(request: HttpRequest, channel_value: str) -> HttpResponse:
             return redirect("sharing:done", pk=share.pk)
     else:
         documents = _documents_from_query(request)
+        if locked_document_ids(documents=documents):
+            # A document whose collection fee is unpaid cannot be shared: the first step says
+            # why and leads to "Pay" (the service refuses it too).
+            return redirect(f"{reverse('sharing:start')}?{_query_for(documents)}")
         form = channel.form_class(learner=request.user, initial={"documents": documents})
         status = 200
     return render(

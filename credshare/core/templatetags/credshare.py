@@ -9,3 +9,27 @@ register = template.Library()
 def share_field_values(share):
     """The share's extra field values with their labels, for the inbox and the learner."""
     return labelled_field_values(share)
+
+
+# Symbols shown for the currencies issuers use; any other currency shows its ISO code.
+CURRENCY_SYMBOLS = {"CAD": "$", "USD": "US$", "EUR": "€", "GBP": "£"}
+
+
+@register.filter
+def money(cents, currency="CAD"):
+    """An amount in integer cents, as people read it in the current language:
+    1250 → "$12.50" in English, "12,50 $" in French (a no-break space before the symbol,
+    and between thousands, so that an amount never wraps)."""
+    from django.utils import translation
+
+    if cents in (None, ""):
+        return ""
+    cents = int(cents)
+    sign = "-" if cents < 0 else ""
+    units, hundredths = divmod(abs(cents), 100)
+    symbol = CURRENCY_SYMBOLS.get((currency or "CAD").upper(), (currency or "").upper())
+    if (translation.get_language() or "").startswith("fr"):
+        return f"{sign}{units:,}".replace(",", "\u00a0") + f",{hundredths:02d}\u00a0{symbol}"
+    if len(symbol) > 1 and symbol.isalpha():
+        return f"{sign}{symbol}\u00a0{units:,}.{hundredths:02d}"
+    return f"{sign}{symbol}{units:,}.{hundredths:02d}"

@@ -2,7 +2,7 @@ from django.core.management import call_command
 
 from credshare.accounts.models import User
 from credshare.billing.models import CreditEntry
-from credshare.billing.selectors import credit_balances
+from credshare.billing.selectors import credit_balances, locked_document_ids
 from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Organization, ShareField
 
@@ -30,6 +30,9 @@ def test_the_demo_loads_what_the_readme_promises(db):
     staff = User.objects.get(email="admissions@ecole-imaginaire.example")
     assert staff.memberships.filter(organization=ecole).exists()
     assert Organization.objects.filter(is_receiver=True, listed_in_directory=False).exists()
+    assert list(university.bundles.values_list("quantity", flat=True)) == [1, 3, 10]
+    diploma = zoe.documents.get(issuer__slug="boreal-institute")
+    assert locked_document_ids(documents=[diploma]) == {diploma.pk}
 
 
 def test_loading_the_demo_twice_changes_nothing(db):

@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 
+from credshare.billing.models import CreditEntry
 from credshare.billing.selectors import credit_balances
 from credshare.sharing.models import Share
 from credshare.sharing.services import ShareError, share_create_with_organization
@@ -87,3 +89,18 @@ def test_twenty_simultaneous_submissions_of_the_same_token_make_one_share(
     assert outcomes == [("share", share.pk)] * THREADS
     assert share.submission_token == token
     assert credit_balances(learner=zoe, issuer_ids=[university.pk])[university.pk] == 0
+
+
+def test_fifty_simultaneous_shares_against_one_credit_leave_a_ledger_summing_to_zero(
+    zoe, zoe_transcript, ecole, university
+):
+    outcomes = submit_at_once(
+        [uuid.uuid4() for _ in range(50)], owner=zoe, document=zoe_transcript, recipient=ecole
+    )
+
+    assert [kind for kind, _ in outcomes].count("share") == 1
+    assert {value for kind, value in outcomes if kind != "share"} == {"no_credit"}
+    assert Share.objects.count() == 1
+    ledger = CreditEntry.objects.filter(learner=zoe, issuer=university)
+    assert sorted(ledger.values_list("kind", "amount")) == [("grant", 1), ("spend", -1)]
+    assert ledger.aggregate(total=Sum("amount"))["total"] == 0

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from credshare.accounts.models import User
-from credshare.billing.models import CreditEntry, FeePolicy
+from credshare.billing.models import CreditEntry, FeePolicy, ShareBundle
 from credshare.billing.services import credit_grant
 from credshare.documents.models import Document
 from credshare.documents.pdf import transcript_pdf
@@ -32,6 +32,15 @@ ORGANIZATIONS = [
         "description_fr": (
             "Un collège de démonstration dont les documents se partagent gratuitement."
         ),
+        "is_issuer": True,
+    },
+    {
+        "slug": "boreal-institute",
+        "name_en": "Boreal Institute",
+        "name_fr": "Institut Boréal",
+        "description_en": "A demonstration institute that asks a fee to collect its diplomas.",
+        "description_fr": "Un institut de démonstration qui demande des frais pour recueillir ses "
+        "diplômes.",
         "is_issuer": True,
     },
     {
@@ -117,6 +126,14 @@ ZOE_DOCUMENTS = [
         "program": "Secourisme / First aid",
         "courses": [("SEC100", "Premiers soins / First aid", "1", "Réussi / Pass")],
     },
+    {
+        "issuer": "boreal-institute",
+        "type": Document.Type.DIPLOMA,
+        "title": "Diplôme d'études collégiales — Techniques de laboratoire",
+        "issue_date": datetime.date(2024, 6, 20),
+        "program": "Techniques de laboratoire / Laboratory technology",
+        "courses": [("LAB300", "Stage / Internship", "6", "A")],
+    },
 ]
 
 
@@ -140,7 +157,18 @@ class Command(BaseCommand):
             slug = values.pop("slug")
             organizations[slug], _ = Organization.objects.get_or_create(slug=slug, defaults=values)
         FeePolicy.objects.get_or_create(
-            issuer=organizations["example-university"], defaults={"sharing_is_free": False}
+            issuer=organizations["example-university"],
+            defaults={"sharing_is_free": False, "tax_rate_basis_points": 1300},
+        )
+        for quantity, price_cents in ((1, 500), (3, 1200), (10, 3500)):
+            ShareBundle.objects.get_or_create(
+                issuer=organizations["example-university"],
+                quantity=quantity,
+                defaults={"price_cents": price_cents},
+            )
+        FeePolicy.objects.get_or_create(
+            issuer=organizations["boreal-institute"],
+            defaults={"sharing_is_free": True, "collection_fee_cents": 1500},
         )
         FeePolicy.objects.get_or_create(
             issuer=organizations["horizon-college"], defaults={"sharing_is_free": True}
@@ -158,6 +186,12 @@ class Command(BaseCommand):
         Membership.objects.get_or_create(
             user=staff,
             organization=organizations["ecole-imaginaire"],
+            defaults={"role": Membership.Role.ADMIN},
+        )
+        registrar = person("registrar@example-university.example", "Dominique Registraire")
+        Membership.objects.get_or_create(
+            user=registrar,
+            organization=organizations["example-university"],
             defaults={"role": Membership.Role.ADMIN},
         )
         person(
