@@ -24,13 +24,20 @@
     }
 
     var extra = document.getElementById("extra-fields");
-    form.addEventListener("change", function (event) {
-      if (event.target.name !== "recipient" || !extra) { return; }
-      var url = extra.dataset.url + "?recipient=" + encodeURIComponent(event.target.value);
+    function showFieldsOf(recipient) {
+      var url = extra.dataset.url + "?recipient=" + encodeURIComponent(recipient);
       fetch(url, { credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.text() : ""; })
         .then(function (html) { extra.innerHTML = html; });
+    }
+    form.addEventListener("change", function (event) {
+      if (event.target.name !== "recipient" || !extra) { return; }
+      showFieldsOf(event.target.value);
     });
+    // A recipient chosen before this script ran (a quick click while the page loaded, or a
+    // form the browser restored on "Back") has its fields fetched now.
+    var checked = form.querySelector("input[name=recipient]:checked");
+    if (extra && checked && extra.textContent.trim() === "") { showFieldsOf(checked.value); }
 
     var submitted = false;
     form.addEventListener("submit", function (event) {
