@@ -21,6 +21,8 @@ class Document(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn by the issuer")
         REVOKED = "revoked", _("Revoked by the issuer")
 
+    # Printed on the document and in its QR code: the public handle for verification.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     issuer = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="issued_documents"
     )
@@ -33,6 +35,8 @@ class Document(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
+    status_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -73,3 +77,29 @@ class DocumentVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} v{self.number}"
+
+
+class IssuerKey(models.Model):
+    """An issuer's signing certificate, issued by the network's CA. The private key stays in
+    the server's key store (a file under the key directory in the embedded default), named by
+    `key_name`; it never enters the database."""
+
+    issuer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="signing_keys")
+    certificate_pem = models.TextField()
+    key_name = models.CharField(max_length=200)
+    created = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("issuer signing key")
+        verbose_name_plural = _("issuer signing keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer"],
+                condition=models.Q(is_active=True),
+                name="one_active_key_per_issuer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} ({self.created:%Y-%m-%d})"
