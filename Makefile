@@ -25,6 +25,7 @@ translations: install
 
 run: install translations
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py signing_setup
 	$(BIN)/python manage.py seed_demo
 	CREDSHARE_DEBUG=$${CREDSHARE_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -27,6 +27,18 @@ def _no_persistent_connections():
         connections.settings[alias]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _signing_keys_in_tmp(tmp_path_factory):
+    # Every issued document is signed: one key store (demo CA, issuer keys) per test process
+    # (each xdist worker has its own base temp), created once and kept for the session.
+    from django.conf import settings
+
+    from credshare.documents import signing
+
+    settings.CREDSHARE_KEY_DIR = tmp_path_factory.mktemp("keys")
+    signing.clear_caches()
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

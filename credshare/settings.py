@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "credshare.billing",
     "credshare.sharing",
     "credshare.inbox",
+    "credshare.verification",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,17 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 
 # The address recipients reach credshare at: links in emails are built on it.
 CREDSHARE_BASE_URL = env("CREDSHARE_BASE_URL", "http://127.0.0.1:8000")
+
+# An uploaded copy larger than this cannot be one of our documents.
+CREDSHARE_MAX_VERIFY_BYTES = int(env("CREDSHARE_MAX_VERIFY_BYTES", str(20 * 1024 * 1024)))
+
+# Document signatures (credshare/documents/signing.py): the key store of the embedded default,
+# holding the CA and the issuers' private keys (files 0600, never in git); a timestamp
+# authority's URL makes the signatures PAdES B-T instead of B-B.
+CREDSHARE_KEY_DIR = Path(env("CREDSHARE_KEY_DIR", str(VAR_DIR / "keys")))
+CREDSHARE_TSA_URL = env("CREDSHARE_TSA_URL")
+# Issuers' uploaded PDFs larger than this are refused (credshare/documents/pdf_checks.py).
+CREDSHARE_MAX_UPLOAD_BYTES = int(env("CREDSHARE_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
 
 # Where learners and organizations are sent with questions (seed step 13).
 SUPPORT_EMAIL = env("CREDSHARE_SUPPORT_EMAIL", "support@credshare.localhost")

@@ -19,6 +19,8 @@ urlpatterns = [
     path("billing/", include("credshare.billing.urls")),
     path("payments/", include("credshare.billing.provider_urls")),
     path("issuer/", include("credshare.billing.issuer_urls")),
+    path("issuer/", include("credshare.documents.issuer_urls")),
     path("s/", include("credshare.sharing.recipient_urls")),
+    path("verify/", include("credshare.verification.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -188,3 +188,19 @@ def set_fee_policy(issuer: Organization, **values):
     tax_rate_basis_points=1300), created or updated."""
     policy, _ = FeePolicy.objects.update_or_create(issuer=issuer, defaults=values)
     return policy
+
+
+def pdf_upload(data: bytes | None = None, name: str = "document.pdf"):
+    """An uploaded file for a form post: DATA (a sample PDF by default) named NAME."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(
+        name, data if data is not None else sample_pdf(name), content_type="application/pdf"
+    )
+
+
+def withdraw_document(document: Document, reason: str = "Issued in error", *, revoke=False):
+    """Withdraw (or revoke) DOCUMENT through the service, as a member of its issuer would."""
+    from credshare.documents.services import document_withdraw
+
+    return document_withdraw(document=document, reason=reason, by=None, revoke=revoke)

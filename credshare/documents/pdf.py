@@ -18,8 +18,13 @@ def transcript_pdf(
     courses: list[tuple[str, str, str, str]],
     issue_date: datetime.date,
     note: str = "",
+    gpa: str = "",
+    credential: str = "",
+    title: str = "",
 ) -> bytes:
-    """A one-page transcript: header, learner, then (code, title, credits, grade) rows."""
+    """A one-page bilingual transcript: the issuer's name in the header, the learner, then
+    (code, title, credits, grade) rows (a second page when they do not fit), the GPA and the
+    credential conferred when given."""
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=LETTER, invariant=True)
     pdf.setTitle(f"{issuer_name} — {learner_name}")
@@ -39,6 +44,7 @@ def transcript_pdf(
         ("Étudiant·e / Student", learner_name),
         ("Programme / Program", program),
         ("Date d'émission / Issue date", issue_date.isoformat()),
+        *((("Titre / Title", title),) if title else ()),
     ):
         pdf.drawString(0.75 * inch, y, f"{label} : {value}")
         y -= 0.25 * inch
@@ -47,10 +53,24 @@ def transcript_pdf(
     for x, heading in ((0.75, "Code"), (1.75, "Cours / Course"), (5.5, "Crédits"), (6.5, "Note")):
         pdf.drawString(x * inch, y, heading)
     pdf.setFont("Helvetica", 10)
-    for code, title, credits, grade in courses:
+    for code, course, credits, grade in courses:
         y -= 0.22 * inch
-        for x, value in ((0.75, code), (1.75, title), (5.5, credits), (6.5, grade)):
+        if y < 1.0 * inch:
+            pdf.showPage()
+            pdf.setFont("Helvetica", 10)
+            y = height - 1.0 * inch
+        course = course if len(course) <= 60 else course[:59] + "…"
+        for x, value in ((0.75, code), (1.75, course), (5.5, credits), (6.5, grade)):
             pdf.drawString(x * inch, y, value)
+    y -= 0.2 * inch
+    pdf.setFont("Helvetica-Bold", 11)
+    for label, value in (
+        ("Moyenne / GPA", gpa),
+        ("Diplôme conféré / Credential conferred", credential),
+    ):
+        if value:
+            y -= 0.25 * inch
+            pdf.drawString(0.75 * inch, y, f"{label} : {value}")
     if note:
         y -= 0.5 * inch
         pdf.setFont("Helvetica-Oblique", 10)

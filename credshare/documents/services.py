@@ -11,6 +11,10 @@ from credshare.network.models import Organization
 
 
 def _version_create(*, document: Document, pdf: bytes) -> DocumentVersion:
+    from credshare.documents.signing import sign_pdf
+
+    # The stored file, its hash and its size are the signed file's.
+    pdf = sign_pdf(pdf=pdf, document=document, issuer=document.issuer)
     latest = document.versions.aggregate(latest=Max("number"))["latest"] or 0
     version = DocumentVersion(
         document=document,
@@ -54,3 +58,62 @@ def document_version_add(*, document: Document, pdf: bytes) -> DocumentVersion:
     """A correction: every share of the document serves the new version from now on."""
     Document.objects.select_for_update().only("pk").get(pk=document.pk)
     return _version_create(document=document, pdf=pdf)
+
+
+def _document_url(document: Document) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.CREDSHARE_BASE_URL.rstrip("/") + reverse("documents:detail", args=[document.pk])
+
+
+@transaction.atomic
+def document_correct(*, document: Document, pdf: bytes, by: User) -> DocumentVersion:
+    """An issuer's correction: a new version that every live share serves at once, and an
+    email telling the learner, queued in the same transaction (no version, no email)."""
+    from django.utils import translation
+
+    from credshare.notifications.services import email_queue
+
+    if not document.is_active:
+        raise ValueError("A withdrawn or revoked document gets no new version")
+    version = document_version_add(document=document, pdf=pdf)
+    learner = document.learner
+    language = translation.get_supported_language_variant(learner.language)
+    email_queue(
+        to=learner.email,
+        template="documents/email/new_version",
+        context={
+            "document": document,
+            "issuer_name": document.issuer.name_fr
+            if language.startswith("fr")
+            else document.issuer.name_en,
+            "version": version,
+            "url": _document_url(document),
+        },
+        language=language,
+    )
+    return version
+
+
+@transaction.atomic
+def document_withdraw(
+    *, document: Document, reason: str, by: User, revoke: bool = False
+) -> Document:
+    """Withdraw (or revoke) an active document with a reason: its shares stop serving it and
+    say it was withdrawn by the issuer; the learner sees the status and the reason."""
+    from django.utils import timezone
+
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A reason is required")
+    locked = Document.objects.select_for_update().get(pk=document.pk)
+    if locked.status != Document.Status.ACTIVE:
+        raise ValueError("Only an active document can be withdrawn or revoked")
+    locked.status = Document.Status.REVOKED if revoke else Document.Status.WITHDRAWN
+    locked.status_reason = reason[: Document._meta.get_field("status_reason").max_length]
+    locked.status_changed_at = timezone.now()
+    locked.save(update_fields=["status", "status_reason", "status_changed_at"])
+    for field in ("status", "status_reason", "status_changed_at"):
+        setattr(document, field, getattr(locked, field))
+    return document

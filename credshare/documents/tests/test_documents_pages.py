@@ -140,7 +140,8 @@ def test_pdf_and_download_serve_the_newest_version_once_the_issuer_adds_one(
 ):
     first = served_bytes(zoe_client.get(reverse("documents:view", args=[zoe_transcript.pk])))
     corrected = testing.sample_pdf("Corrected by the registrar")
-    document_version_add(document=zoe_transcript, pdf=corrected)
+    # Stored as issued: signed (credshare/documents/signing.py).
+    corrected = document_version_add(document=zoe_transcript, pdf=corrected).file.read()
 
     viewed = zoe_client.get(reverse("documents:view", args=[zoe_transcript.pk]))
     downloaded = zoe_client.get(reverse("documents:download", args=[zoe_transcript.pk]))

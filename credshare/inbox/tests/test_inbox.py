@@ -254,7 +254,8 @@ def test_recipient_gets_the_newest_version_without_a_new_share_or_credit(
 ):
     credit_entries = CreditEntry.objects.count()
     corrected = testing.sample_pdf("Corrected by the registrar")
-    document_version_add(document=zoe_transcript, pdf=corrected)
+    # Stored as issued: signed (credshare/documents/signing.py).
+    corrected = document_version_add(document=zoe_transcript, pdf=corrected).file.read()
 
     downloaded = camille_client.get(document_url("inbox:download", share_to_ecole, zoe_transcript))
     viewed = camille_client.get(document_url("inbox:view", share_to_ecole, zoe_transcript))

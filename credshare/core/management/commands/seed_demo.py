@@ -217,6 +217,7 @@ class Command(BaseCommand):
                         program=document["program"],
                         courses=document["courses"],
                         issue_date=document["issue_date"],
+                        title=document["title"],
                     ),
                 )
         university = organizations["example-university"]

@@ -1,0 +1,182 @@
+"""The issuer staff's document pages: issue one document, find issued documents, see one with
+its versions, add a corrected version, withdraw or revoke. Members of the issuing
+organization only (404 for anyone else, as for its billing pages); its staff and its
+administrators alike may issue, correct and withdraw."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from credshare.accounts.models import User
+from credshare.billing.issuer_selectors import IssuerAccess, issuer_access_or_404
+from credshare.documents import selectors, services
+from credshare.documents.issuer_forms import FilterForm, IssueForm, VersionForm, WithdrawForm
+from credshare.documents.pdf import transcript_pdf
+from credshare.documents.views import pdf_response
+
+PAGE_SIZE = 25
+
+
+def _access(request: HttpRequest, slug: str) -> IssuerAccess:
+    return issuer_access_or_404(user=request.user, slug=slug)
+
+
+def _learner_by_email(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email.strip()).first()
+
+
+def _context(access: IssuerAccess, **values) -> dict:
+    return {"organization": access.organization, "access": access, "nav": "documents", **values}
+
+
+@login_required
+@require_GET
+def document_list(request: HttpRequest, slug: str) -> HttpResponse:
+    access = _access(request, slug)
+    form = FilterForm(request.GET or None)
+    documents = selectors.documents_of_issuer(issuer=access.organization, **form.filters())
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "documents/issuer/list.html",
+        _context(access, form=form, page=page, query=query.urlencode()),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_new(request: HttpRequest, slug: str) -> HttpResponse:
+    access = _access(request, slug)
+    issuer = access.organization
+    if request.method == "GET":
+        return render(request, "documents/issuer/new.html", _context(access, form=IssueForm()))
+    form = IssueForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        learner = _learner_by_email(data["email"])
+        if learner is None:
+            form.add_error(
+                "email",
+                _(
+                    "No one has an account with this email address. Check it, or ask the "
+                    "learner to sign up first."
+                ),
+            )
+        else:
+            if data["source"] == IssueForm.SOURCE_UPLOAD:
+                pdf = data["pdf"]
+            else:
+                pdf = transcript_pdf(
+                    issuer_name=issuer.name_fr
+                    if issuer.name_fr == issuer.name_en
+                    else f"{issuer.name_fr} / {issuer.name_en}",
+                    learner_name=learner.full_name or learner.email,
+                    program=data["program"],
+                    courses=data["courses"],
+                    issue_date=data["issue_date"],
+                    gpa=data["gpa"],
+                    credential=data["credential"],
+                    title=data["title"],
+                )
+            document = services.document_issue(
+                issuer=issuer,
+                learner=learner,
+                document_type=data["document_type"],
+                title=data["title"],
+                issue_date=data["issue_date"],
+                pdf=pdf,
+            )
+            messages.success(
+                request,
+                _("“%(title)s” is issued to %(name)s.")
+                % {"title": document.title, "name": learner.full_name or learner.email},
+            )
+            return redirect("issuer_documents:detail", slug=slug, pk=document.pk)
+    return render(request, "documents/issuer/new.html", _context(access, form=form), status=400)
+
+
+def _detail_page(request, access, document, *, version_form=None, withdraw_form=None, status=200):
+    versions = list(document.versions.order_by("-number"))
+    return render(
+        request,
+        "documents/issuer/detail.html",
+        _context(
+            access,
+            document=document,
+            versions=versions,
+            version_form=version_form or VersionForm(),
+            withdraw_form=withdraw_form or WithdrawForm(),
+        ),
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def document_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = _access(request, slug)
+    document = selectors.document_of_issuer_or_404(issuer=access.organization, pk=pk)
+    return _detail_page(request, access, document)
+
+
+@login_required
+@require_GET
+def version_download(request: HttpRequest, slug: str, pk: int, number: int) -> HttpResponse:
+    access = _access(request, slug)
+    document = selectors.document_of_issuer_or_404(issuer=access.organization, pk=pk)
+    version = selectors.version_of_document_or_404(document=document, number=number)
+    return pdf_response(document, version, as_attachment=True)
+
+
+@login_required
+@require_POST
+def version_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = _access(request, slug)
+    document = selectors.document_of_issuer_or_404(issuer=access.organization, pk=pk)
+    form = VersionForm(request.POST, request.FILES)
+    if form.is_valid():
+        if not document.is_active:
+            form.add_error(None, _("A withdrawn or revoked document cannot get a new version."))
+        else:
+            version = services.document_correct(
+                document=document, pdf=form.cleaned_data["pdf"], by=request.user
+            )
+            messages.success(
+                request,
+                _(
+                    "Version %(number)d is now served to every live share; the learner is "
+                    "told by email."
+                )
+                % {"number": version.number},
+            )
+            return redirect("issuer_documents:detail", slug=slug, pk=document.pk)
+    return _detail_page(request, access, document, version_form=form, status=400)
+
+
+@login_required
+@require_POST
+def document_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = _access(request, slug)
+    document = selectors.document_of_issuer_or_404(issuer=access.organization, pk=pk)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        if not document.is_active:
+            form.add_error(None, _("This document is already withdrawn or revoked."))
+        else:
+            revoke = form.cleaned_data["action"] == WithdrawForm.REVOKE
+            services.document_withdraw(
+                document=document,
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                revoke=revoke,
+            )
+            message = _("“%(title)s” is revoked.") if revoke else _("“%(title)s” is withdrawn.")
+            messages.success(request, message % {"title": document.title})
+            return redirect("issuer_documents:detail", slug=slug, pk=document.pk)
+    return _detail_page(request, access, document, withdraw_form=form, status=400)

@@ -1,0 +1,102 @@
+"""The public page a document's QR code leads to: who issued it, to whom, its status, and
+whether a copy someone holds is the one we issued."""
+
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from credshare.core import testing
+from credshare.documents.models import Document
+from credshare.documents.services import document_version_add
+
+
+def stored_bytes(version) -> bytes:
+    with version.file.open("rb") as handle:
+        return handle.read()
+
+
+def check_copy(client, document, data: bytes):
+    url = reverse("verification:document", args=[document.public_id])
+    return client.post(url, {"file": SimpleUploadedFile("copy.pdf", data, "application/pdf")})
+
+
+def test_anyone_sees_who_issued_the_document_to_whom_and_that_it_is_valid(client, zoe_transcript):
+    response = client.get(reverse("verification:document", args=[zoe_transcript.public_id]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "is valid" in page
+    assert "Zoé Citoyenne" in page
+    assert zoe_transcript.issuer.name in page
+    assert zoe_transcript.versions.get().sha256 in page
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_an_unknown_document_is_a_404(client, db):
+    response = client.get(reverse("verification:document", args=[uuid.uuid4()]))
+
+    assert response.status_code == 404
+
+
+def test_the_exact_copy_we_issued_is_reported_current(client, zoe_transcript):
+    response = check_copy(client, zoe_transcript, stored_bytes(zoe_transcript.versions.get()))
+
+    assert "the current version of this document, exactly as issued" in response.content.decode()
+
+
+def test_a_copy_of_an_earlier_version_is_reported_superseded(client, zoe_transcript):
+    first = stored_bytes(zoe_transcript.versions.get())
+    document_version_add(document=zoe_transcript, pdf=testing.sample_pdf("corrected"))
+
+    response = check_copy(client, zoe_transcript, first)
+
+    assert "Your copy is version 1, as issued, but the issuer has since corrected" in (
+        response.content.decode()
+    )
+
+
+def test_a_copy_with_one_byte_changed_is_reported_altered(client, zoe_transcript):
+    data = bytearray(stored_bytes(zoe_transcript.versions.get()))
+    data[len(data) // 2] ^= 0x01
+
+    response = check_copy(client, zoe_transcript, bytes(data))
+
+    assert "does not match any version of this document that we issued" in (
+        response.content.decode()
+    )
+
+
+def test_a_withdrawn_document_says_so_with_the_reason(client, zoe_transcript):
+    Document.objects.filter(pk=zoe_transcript.pk).update(
+        status=Document.Status.WITHDRAWN, status_reason="Issued in error"
+    )
+
+    page = client.get(
+        reverse("verification:document", args=[zoe_transcript.public_id])
+    ).content.decode()
+
+    assert "The issuer withdrew this document." in page
+    assert "Issued in error" in page
+    assert "is valid" not in page
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_an_empty_or_missing_file_gets_a_clear_error(client, zoe_transcript, size):
+    url = reverse("verification:document", args=[zoe_transcript.public_id])
+    data = {"file": SimpleUploadedFile("empty.pdf", b"", "application/pdf")} if size else {}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 400
+    assert 'class="errors"' in response.content.decode()
+
+
+def test_a_file_too_large_to_be_ours_is_refused(client, zoe_transcript, settings):
+    settings.CREDSHARE_MAX_VERIFY_BYTES = 1000
+
+    response = check_copy(client, zoe_transcript, b"%PDF-" + b"x" * 2000)
+
+    assert response.status_code == 400
+    assert "too large" in response.content.decode()
