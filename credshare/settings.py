@@ -195,6 +195,27 @@ CREDSHARE_KEY_DIR = Path(env("CREDSHARE_KEY_DIR", str(VAR_DIR / "keys")))
 CREDSHARE_TSA_URL = env("CREDSHARE_TSA_URL")
 # Issuers' uploaded PDFs larger than this are refused (credshare/documents/pdf_checks.py).
 CREDSHARE_MAX_UPLOAD_BYTES = int(env("CREDSHARE_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+# Bulk issuance jobs (credshare/documents/bulk.py): "inline" runs each job in a thread of the
+# process that queued it (the embedded default); "celery" hands it to the Celery workers;
+# "none" starts nothing (tests).
+CREDSHARE_TASKS = env("CREDSHARE_TASKS", "inline")
+# Celery (credshare/celery.py, credshare/documents/tasks.py), used when CREDSHARE_TASKS is
+# "celery"; start workers with `celery -A credshare worker --concurrency 2`. A task is
+# acknowledged only once it has run, so a task whose worker dies is run again: at once when a
+# pool process dies, after the visibility timeout (seconds) when the whole worker dies. The
+# tasks are idempotent (rows are issued once on (issuer, external id)).
+CELERY_BROKER_URL = env("CREDSHARE_CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(env("CREDSHARE_CELERY_VISIBILITY_TIMEOUT", "600"))
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
 
 # Where learners and organizations are sent with questions (seed step 13).
 SUPPORT_EMAIL = env("CREDSHARE_SUPPORT_EMAIL", "support@credshare.localhost")

@@ -204,3 +204,76 @@ def withdraw_document(document: Document, reason: str = "Issued in error", *, re
     from credshare.documents.services import document_withdraw
 
     return document_withdraw(document=document, reason=reason, by=None, revoke=revoke)
+
+
+# --- bulk issuance (credshare/documents/bulk.py) ----------------------------------------------
+
+BULK_CSV_COLUMNS = (
+    "external_id",
+    "student_number",
+    "email",
+    "first_name",
+    "last_name",
+    "document_type",
+    "title",
+    "issue_date",
+    "file",
+)
+
+
+def bulk_row(number: int, email: str, **values) -> dict:
+    """One row of a bulk issuance CSV (or, without `file`, of JSON Lines), numbered NUMBER."""
+    row = {
+        "external_id": f"EXT-{number:05}",
+        "student_number": f"S{number:07}",
+        "email": email,
+        "first_name": "Test",
+        "last_name": f"Learner {number}",
+        "document_type": "transcript",
+        "title": f"Transcript {number}",
+        "issue_date": "2026-06-01",
+        "file": "transcript.pdf",
+    }
+    row.update(values)
+    return row
+
+
+def bulk_csv(rows, *, name: str = "rows.csv", encoding: str = "utf-8", columns=BULK_CSV_COLUMNS):
+    """An uploaded CSV of ROWS (dicts) with COLUMNS, encoded in ENCODING ("utf-8-sig" writes a
+    byte-order mark)."""
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return SimpleUploadedFile(name, buffer.getvalue().encode(encoding), content_type="text/csv")
+
+
+def bulk_jsonl(rows, *, name: str = "rows.jsonl"):
+    """An uploaded JSON Lines file of ROWS (dicts, or strings written as they are)."""
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+    return SimpleUploadedFile(name, ("\n".join(lines) + "\n").encode(), content_type="text/plain")
+
+
+def bulk_zip(files: dict[str, bytes] | None = None, *, name: str = "pdfs.zip"):
+    """An uploaded ZIP of FILES (name → bytes); by default one sample PDF, transcript.pdf."""
+    import io
+    import zipfile
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    if files is None:
+        files = {"transcript.pdf": sample_pdf("bulk")}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/zip")

@@ -169,3 +169,38 @@ class WithdrawForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The learner sees this reason."),
     )
+
+
+class BulkUploadForm(forms.Form):
+    """A bulk issuance: a CSV with a ZIP of the PDFs it names, or JSON Lines of transcripts.
+    The files' contents are checked by credshare.documents.bulk.issuance_job_create."""
+
+    rows = forms.FileField(
+        label=_("Rows"),
+        help_text=_(
+            "A CSV file (columns external_id, student_number, email, first_name, last_name, "
+            "document_type, title, issue_date, file) or a JSON Lines file (.jsonl) of "
+            "transcripts."
+        ),
+    )
+    pdfs = forms.FileField(
+        label=_("ZIP archive of the PDFs"),
+        required=False,
+        help_text=_("With a CSV file: the PDFs its “file” column names."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rows"].widget.attrs.update({"accept": ".csv,.jsonl,text/csv"})
+        self.fields["pdfs"].widget.attrs.update({"accept": ".zip,application/zip"})
+
+    def clean(self):
+        cleaned = super().clean()
+        rows = cleaned.get("rows")
+        if rows is not None:
+            name = rows.name.lower()
+            if name.endswith(".csv") and not cleaned.get("pdfs"):
+                self.add_error("pdfs", _("A CSV file comes with a ZIP archive of its PDFs."))
+            elif not name.endswith((".csv", ".jsonl")):
+                self.add_error("rows", _("Upload a CSV file (.csv) or a JSON Lines file (.jsonl)."))
+        return cleaned

@@ -14,4 +14,17 @@ urlpatterns = [
         name="version_download",
     ),
     path("<slug:slug>/documents/<int:pk>/withdraw/", views.document_withdraw, name="withdraw"),
+    path("<slug:slug>/documents/bulk/", views.bulk_list, name="bulk_list"),
+    path("<slug:slug>/documents/bulk/new/", views.bulk_new, name="bulk_new"),
+    path("<slug:slug>/documents/bulk/<uuid:public_id>/", views.bulk_detail, name="bulk_detail"),
+    path(
+        "<slug:slug>/documents/bulk/<uuid:public_id>/progress/",
+        views.bulk_progress,
+        name="bulk_progress",
+    ),
+    path(
+        "<slug:slug>/documents/bulk/<uuid:public_id>/rejected.csv",
+        views.bulk_report,
+        name="bulk_report",
+    ),
 ]

@@ -6,15 +6,25 @@ administrators alike may issue, correct and withdraw."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credshare.accounts.models import User
 from credshare.billing.issuer_selectors import IssuerAccess, issuer_access_or_404
-from credshare.documents import selectors, services
-from credshare.documents.issuer_forms import FilterForm, IssueForm, VersionForm, WithdrawForm
+from credshare.documents import bulk, selectors, services
+from credshare.documents.issuer_forms import (
+    BulkUploadForm,
+    FilterForm,
+    IssueForm,
+    VersionForm,
+    WithdrawForm,
+)
+from credshare.documents.models import IssuanceJob, IssuanceRow
 from credshare.documents.pdf import transcript_pdf
 from credshare.documents.views import pdf_response
 
@@ -180,3 +190,108 @@ def document_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             messages.success(request, message % {"title": document.title})
             return redirect("issuer_documents:detail", slug=slug, pk=document.pk)
     return _detail_page(request, access, document, withdraw_form=form, status=400)
+
+
+# --- bulk issuance ----------------------------------------------------------------------------
+
+_ARCHIVE_FAULTS = ("archive_", "zip_bomb", "path_traversal")
+
+
+def _job_or_404(access: IssuerAccess, public_id) -> IssuanceJob:
+    return get_object_or_404(IssuanceJob, issuer=access.organization, public_id=public_id)
+
+
+def _progress_for_people(job: IssuanceJob) -> dict:
+    progress = bulk.issuance_job_progress(job=job)
+    progress["rate_display"] = formats.number_format(progress["rate"], 1, use_l10n=True)
+    progress["time_left"] = bulk.format_seconds(progress["seconds_left"])
+    progress["status_display"] = job.get_status_display()
+    return progress
+
+
+@login_required
+@require_GET
+def bulk_list(request: HttpRequest, slug: str) -> HttpResponse:
+    access = _access(request, slug)
+    jobs = (
+        IssuanceJob.objects.filter(issuer=access.organization)
+        .select_related("created_by")
+        .annotate(
+            issued=Count("rows", filter=Q(rows__status=IssuanceRow.Status.ISSUED)),
+            rejected=Count("rows", filter=Q(rows__status=IssuanceRow.Status.REJECTED)),
+        )
+        .order_by("-created", "-pk")
+    )
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "documents/issuer/bulk_list.html", _context(access, page=page))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulk_new(request: HttpRequest, slug: str) -> HttpResponse:
+    access = _access(request, slug)
+    if request.method == "GET":
+        return render(
+            request, "documents/issuer/bulk_new.html", _context(access, form=BulkUploadForm())
+        )
+    form = BulkUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                job = bulk.issuance_job_create(
+                    issuer=access.organization,
+                    created_by=request.user,
+                    rows_file=form.cleaned_data["rows"],
+                    pdf_archive=form.cleaned_data["pdfs"] or None,
+                )
+                # Started once the job and its rows are committed, where a worker sees them.
+                transaction.on_commit(lambda: bulk.issuance_job_start(job=job))
+        except bulk.BulkRejected as refusal:
+            field = "pdfs" if refusal.code.startswith(_ARCHIVE_FAULTS) else "rows"
+            form.add_error(field, refusal.message)
+        else:
+            messages.success(
+                request,
+                _("The job is queued: %(count)s rows.") % {"count": job.total},
+            )
+            return redirect("issuer_documents:bulk_detail", slug=slug, public_id=job.public_id)
+    return render(
+        request, "documents/issuer/bulk_new.html", _context(access, form=form), status=400
+    )
+
+
+@login_required
+@require_GET
+def bulk_detail(request: HttpRequest, slug: str, public_id) -> HttpResponse:
+    access = _access(request, slug)
+    job = _job_or_404(access, public_id)
+    return render(
+        request,
+        "documents/issuer/bulk_detail.html",
+        _context(access, job=job, progress=_progress_for_people(job)),
+    )
+
+
+@login_required
+@require_GET
+def bulk_progress(request: HttpRequest, slug: str, public_id) -> JsonResponse:
+    access = _access(request, slug)
+    job = _job_or_404(access, public_id)
+    response = JsonResponse(_progress_for_people(job))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def bulk_report(request: HttpRequest, slug: str, public_id) -> HttpResponse:
+    access = _access(request, slug)
+    job = _job_or_404(access, public_id)
+    response = HttpResponse(
+        bulk.issuance_rejections_csv(job=job), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="rejected-rows-{job.created:%Y%m%d-%H%M}.csv"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -30,6 +30,10 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="documents"
     )
     document_type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    # The issuer's own identifier for the document (from its student-information system):
+    # issuing the same one twice finds the document already issued.
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    student_number = models.CharField(_("student number"), max_length=50, blank=True)
     title = models.CharField(_("title"), max_length=300)
     issue_date = models.DateField(_("issue date"))
     status = models.CharField(
@@ -43,6 +47,13 @@ class Document(models.Model):
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         indexes = [models.Index(fields=["learner", "-issue_date", "-id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="one_document_per_external_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -103,3 +114,80 @@ class IssuerKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer} ({self.created:%Y-%m-%d})"
+
+
+def job_input_upload_to(job: "IssuanceJob", filename: str) -> str:
+    return f"issuance/{uuid.uuid4().hex}-{filename[-60:]}"
+
+
+class IssuanceJob(models.Model):
+    """A bulk issuance: a CSV with a ZIP of PDFs, or JSON Lines of structured transcripts.
+    Each row is issued or rejected on its own (IssuanceRow); rows are idempotent on
+    (issuer, external id), so running the same file again issues nothing twice."""
+
+    class Source(models.TextChoices):
+        CSV_ZIP = "csv_zip", _("CSV with a ZIP of PDFs")
+        JSONL = "jsonl", _("JSON Lines of transcripts")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    issuer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="issuance_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    rows_file = models.FileField(_("rows"), upload_to=job_input_upload_to)
+    pdf_archive = models.FileField(_("PDF archive"), upload_to=job_input_upload_to, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issuance job")
+        verbose_name_plural = _("issuance jobs")
+        indexes = [models.Index(fields=["issuer", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.created:%Y-%m-%d %H:%M}"
+
+
+class IssuanceRow(models.Model):
+    """One row of a bulk issuance, with what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ISSUED = "issued", _("Issued")
+        REJECTED = "rejected", _("Rejected")
+
+    job = models.ForeignKey(IssuanceJob, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField(_("row"))
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    data = models.JSONField(_("data"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    document = models.ForeignKey(
+        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issuance row")
+        verbose_name_plural = _("issuance rows")
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="one_row_per_number")]
+        indexes = [models.Index(fields=["job", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.number}"

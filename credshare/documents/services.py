@@ -38,6 +38,8 @@ def document_issue(
     title: str,
     issue_date: datetime.date,
     pdf: bytes,
+    external_id: str = "",
+    student_number: str = "",
 ) -> Document:
     """Put a document, as its first version, into a learner's account."""
     if not issuer.is_issuer:
@@ -48,6 +50,8 @@ def document_issue(
         document_type=document_type,
         title=title,
         issue_date=issue_date,
+        external_id=external_id,
+        student_number=student_number,
     )
     _version_create(document=document, pdf=pdf)
     return document
