@@ -51,6 +51,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.full_name or self.email
 
+    def save(self, *args, **kwargs):
+        # One spelling per address, so lookups use the unique index (user_with_email).
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
     def get_full_name(self) -> str:
         return self.full_name
 

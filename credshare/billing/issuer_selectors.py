@@ -110,7 +110,3 @@ def revenue_of_issuer(
 
 def recent_since(now: datetime.datetime | None = None) -> datetime.datetime:
     return (now or timezone.now()) - datetime.timedelta(days=RECENT_DAYS)
-
-
-def user_by_email(*, email: str) -> User | None:
-    return User.objects.filter(email=email.strip().lower()).first()

@@ -14,6 +14,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from credshare.accounts.selectors import user_with_email
 from credshare.billing import issuer_selectors as selectors
 from credshare.billing import services
 from credshare.billing.issuer_forms import BundleForm, FeePolicyForm, GrantForm, amount_of
@@ -191,7 +192,7 @@ def credit_grant(request: HttpRequest, slug: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            learner = selectors.user_by_email(email=form.cleaned_data["email"])
+            learner = user_with_email(form.cleaned_data["email"])
             if learner is None:
                 form.add_error("email", _("No one has an account with this email address."))
             else:

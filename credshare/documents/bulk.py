@@ -38,7 +38,7 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from credshare.accounts.models import User
+from credshare.accounts.selectors import user_with_email
 from credshare.documents.models import Document, IssuanceJob, IssuanceRow
 from credshare.documents.pdf import transcript_pdf
 from credshare.documents.pdf_checks import PdfRejected, check_uploaded_pdf
@@ -487,7 +487,7 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
         raise RowRejected(
             _("“%(email)s” is not a valid email address.") % {"email": email[:100]}
         ) from None
-    learner = User.objects.filter(email__iexact=email).first()
+    learner = user_with_email(email)
     if learner is None:
         raise RowRejected(
             _(

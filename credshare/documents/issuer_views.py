@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credshare.accounts.models import User
+from credshare.accounts.selectors import user_with_email
 from credshare.billing.issuer_selectors import IssuerAccess, issuer_access_or_404
 from credshare.documents import bulk, selectors, services
 from credshare.documents.issuer_forms import (
@@ -36,7 +37,7 @@ def _access(request: HttpRequest, slug: str) -> IssuerAccess:
 
 
 def _learner_by_email(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email.strip()).first()
+    return user_with_email(email)
 
 
 def _context(access: IssuerAccess, **values) -> dict:

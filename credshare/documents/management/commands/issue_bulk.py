@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from credshare.accounts.models import User
+from credshare.accounts.selectors import user_with_email
 from credshare.documents import bulk
 from credshare.documents.models import IssuanceJob
 from credshare.network.models import Organization
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             raise CommandError(f"No issuing organization {options['issuer']!r}.")
         by = None
         if options["by"]:
-            by = User.objects.filter(email__iexact=options["by"]).first()
+            by = user_with_email(options["by"])
             if by is None:
                 raise CommandError(f"No account {options['by']!r}.")
         for path in (options["rows"], options["pdfs"]):
