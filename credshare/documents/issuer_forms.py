@@ -126,7 +126,9 @@ class IssueForm(forms.Form):
 
 
 class FilterForm(forms.Form):
-    learner = forms.CharField(label=_("Learner (name or email)"), required=False, max_length=200)
+    learner = forms.CharField(
+        label=_("Learner (name, email or student number)"), required=False, max_length=200
+    )
     document_type = forms.ChoiceField(
         label=_("Type"), required=False, choices=[("", _("Any"))] + Document.Type.choices
     )

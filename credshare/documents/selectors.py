@@ -57,7 +57,9 @@ def documents_of_issuer(
     documents = Document.objects.filter(issuer=issuer)
     if learner:
         documents = documents.filter(
-            Q(learner__full_name__icontains=learner) | Q(learner__email__icontains=learner)
+            Q(learner__full_name__icontains=learner)
+            | Q(learner__email__icontains=learner)
+            | Q(student_number=learner.strip())
         )
     if document_type:
         documents = documents.filter(document_type=document_type)
