@@ -27,13 +27,18 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse, urlunparse
 
-REPO = Path(__file__).resolve().parent.parent
+from common import (  # bench/ is on sys.path when a script in it runs
+    REPO,
+    code_version,
+    cpu_model,
+    postgres_create_database,
+    postgres_drop_database,
+)
+
 DEFAULT_OUT = str(REPO / "bench" / "results" / "pages-{database}.json")
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/credshare_bench"
 # Databases the script must never create or drop, whatever --postgres-url says.
-RESERVED_DATABASES = {"", "postgres", "template0", "template1", "test"}
 
 BATCH_SIZE = 2000
 RECEIVERS = 20
@@ -149,38 +154,6 @@ def configure_django(database_url: str, tmp_dir: Path) -> None:
     django.setup()
 
 
-def postgres_database_name(url: str) -> tuple[str, str]:
-    """The bench database's name, and a URL of the same server's maintenance database."""
-    parsed = urlparse(url)
-    name = unquote(parsed.path.lstrip("/"))
-    if name in RESERVED_DATABASES:
-        raise SystemExit(f"Refusing to use the database {name!r}: name a dedicated one.")
-    return name, urlunparse(parsed._replace(path="/postgres"))
-
-
-def postgres_create_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name, admin_url = postgres_database_name(url)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            raise SystemExit(
-                f"The database {name!r} already exists (left by an interrupted run?). "
-                f"Drop it (dropdb {name}) or choose another with --postgres-url."
-            )
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def postgres_drop_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    name, admin_url = postgres_database_name(url)
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-
-
 # --- The benchmark ---------------------------------------------------------------------------
 
 
@@ -244,22 +217,6 @@ def seed_and_measure(args: argparse.Namespace) -> dict:
     }
 
 
-def code_version() -> dict:
-    """The commit measured, and whether the working tree differed from it."""
-    git = shutil.which("git")
-    if git is None:
-        return {}
-
-    def run(*arguments: str) -> str:
-        done = subprocess.run([git, *arguments], cwd=REPO, capture_output=True, text=True)  # noqa: S603
-        return done.stdout.strip()
-
-    return {
-        "commit": run("rev-parse", "HEAD"),
-        "modified_outside_bench": bool(run("status", "--porcelain", "--", ".", ":!bench")),
-    }
-
-
 def machine_info(load_at_start: tuple[float, float, float]) -> dict:
     import django
     from django.db import connection
@@ -283,14 +240,6 @@ def machine_info(load_at_start: tuple[float, float, float]) -> dict:
         "django": django.get_version(),
         "database": database,
     }
-
-
-def cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return ""
-    return next((line.split(":", 1)[1].strip() for line in lines if "model name" in line), "")
 
 
 # --- Seeding ---------------------------------------------------------------------------------

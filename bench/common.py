@@ -1,0 +1,67 @@
+"""Helpers the benchmarks share: their own PostgreSQL database, and what was measured on
+which code and machine."""
+
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlparse, urlunparse
+
+REPO = Path(__file__).resolve().parent.parent
+# Never benchmark on these: the server's own databases, and the test suite's.
+RESERVED_DATABASES = {"", "postgres", "template0", "template1", "test"}
+
+
+def postgres_database_name(url: str) -> tuple[str, str]:
+    """The bench database's name, and a URL of the same server's maintenance database."""
+    parsed = urlparse(url)
+    name = unquote(parsed.path.lstrip("/"))
+    if name in RESERVED_DATABASES:
+        raise SystemExit(f"Refusing to use the database {name!r}: name a dedicated one.")
+    return name, urlunparse(parsed._replace(path="/postgres"))
+
+
+def postgres_create_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name, admin_url = postgres_database_name(url)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            raise SystemExit(
+                f"The database {name!r} already exists (left by an interrupted run?). "
+                f"Drop it (dropdb {name}) or choose another with --postgres-url."
+            )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def postgres_drop_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name, admin_url = postgres_database_name(url)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def code_version() -> dict:
+    """The commit measured, and whether the working tree differed from it."""
+    git = shutil.which("git")
+    if git is None:
+        return {}
+
+    def run(*arguments: str) -> str:
+        done = subprocess.run([git, *arguments], cwd=REPO, capture_output=True, text=True)  # noqa: S603
+        return done.stdout.strip()
+
+    return {
+        "commit": run("rev-parse", "HEAD"),
+        "modified_outside_bench": bool(run("status", "--porcelain", "--", ".", ":!bench")),
+    }
+
+
+def cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return ""
+    return next((line.split(":", 1)[1].strip() for line in lines if "model name" in line), "")
