@@ -38,7 +38,6 @@ from common import (  # bench/ is on sys.path when a script in it runs
 
 DEFAULT_OUT = str(REPO / "bench" / "results" / "pages-{database}.json")
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/credshare_bench"
-# Databases the script must never create or drop, whatever --postgres-url says.
 
 BATCH_SIZE = 2000
 RECEIVERS = 20

@@ -123,6 +123,15 @@ def _share_create(
     return share, True
 
 
+def _share_create_with_token(**fields) -> tuple[Share, str | None]:
+    """An email or link share, opened with a new secret token of 256 random bits of which
+    only the hash is kept. Returns the share and the token, or None for the token when the
+    submission repeats one already made (its token is not known any more)."""
+    token = secrets.token_urlsafe(32)
+    share, created = _share_create(token_hash=token_hash(token), **fields)
+    return share, (token if created else None)
+
+
 def share_create_with_organization(
     *,
     owner: User,
@@ -184,16 +193,14 @@ def share_create_by_email(
     language = email_language or owner.language
     if language not in dict(settings.LANGUAGES):
         raise ShareError(_("Choose the language of the email."), code="bad_language")
-    token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        share, created = _share_create(
+        share, token = _share_create_with_token(
             owner=owner,
             channel=Share.Channel.EMAIL,
             document_ids=document_ids,
             submission_token=submission_token,
             expires_on=expires_on,
             confirmed_credit_use=confirmed_credit_use,
-            token_hash=token_hash(token),
             recipient_email=recipient_email.strip().lower(),
             email_language=language,
             message=message,
@@ -202,7 +209,7 @@ def share_create_by_email(
             reference=reference,
             notify_owner_on_first_open=notify_owner_on_first_open,
         )
-        if created:
+        if token is not None:
             email_queue(
                 to=share.recipient_email,
                 template="sharing/email/share_received",
@@ -227,22 +234,19 @@ def share_create_link(
     """Share the owner's documents with whoever holds a secret link. Returns the share and
     the link's token, which exists only here (only its hash is stored): None when the
     submission was a repeat of one already made."""
-    token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        share, created = _share_create(
+        return _share_create_with_token(
             owner=owner,
             channel=Share.Channel.LINK,
             document_ids=document_ids,
             submission_token=submission_token,
             expires_on=expires_on,
             confirmed_credit_use=confirmed_credit_use,
-            token_hash=token_hash(token),
             name=name,
             purpose=purpose,
             reference=reference,
             notify_owner_on_first_open=notify_owner_on_first_open,
         )
-        return share, (token if created else None)
 
 
 def share_revoke(*, share: Share) -> Share:
