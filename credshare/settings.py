@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "credshare.sharing",
     "credshare.inbox",
     "credshare.verification",
+    "credshare.credentials",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +188,8 @@ CREDSHARE_BASE_URL = env("CREDSHARE_BASE_URL", "http://127.0.0.1:8000")
 
 # An uploaded copy larger than this cannot be one of our documents.
 CREDSHARE_MAX_VERIFY_BYTES = int(env("CREDSHARE_MAX_VERIFY_BYTES", str(20 * 1024 * 1024)))
+# A pasted or uploaded credential (JSON); ours are a few kilobytes.
+CREDSHARE_MAX_CREDENTIAL_BYTES = int(env("CREDSHARE_MAX_CREDENTIAL_BYTES", str(256 * 1024)))
 
 # Document signatures (credshare/documents/signing.py): the key store of the embedded default,
 # holding the CA and the issuers' private keys (files 0600, never in git); a timestamp

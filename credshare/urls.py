@@ -22,5 +22,6 @@ urlpatterns = [
     path("issuer/", include("credshare.documents.issuer_urls")),
     path("s/", include("credshare.sharing.recipient_urls")),
     path("verify/", include("credshare.verification.urls")),
+    path("", include("credshare.credentials.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -507,6 +507,7 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
     title = _text(fields, "title", limit=300, required=True, label=_("title"))
     issue_date = _parse_date(fields.get("issue_date"))
 
+    record = {}
     if job.source == IssuanceJob.Source.CSV_ZIP:
         file_name = _text(fields, "file", limit=500, required=True, label=_("PDF file name"))
         pdf = archive.read(file_name)
@@ -523,16 +524,22 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
             )
             if part
         )
+        record = {
+            "program": _text(fields, "program", limit=200, required=False, label=_("program")),
+            "courses": [list(course) for course in _courses(fields.get("courses"))],
+            "gpa": _text(fields, "gpa", limit=20, required=False, label=_("GPA")),
+            "credential": _text(
+                fields, "credential", limit=200, required=False, label=_("credential")
+            ),
+        }
         pdf = transcript_pdf(
             issuer_name=_issuer_name(job.issuer),
             learner_name=names or learner.full_name or learner.email,
-            program=_text(fields, "program", limit=200, required=False, label=_("program")),
-            courses=_courses(fields.get("courses")),
+            program=record["program"],
+            courses=[tuple(course) for course in record["courses"]],
             issue_date=issue_date,
-            gpa=_text(fields, "gpa", limit=20, required=False, label=_("GPA")),
-            credential=_text(
-                fields, "credential", limit=200, required=False, label=_("credential")
-            ),
+            gpa=record["gpa"],
+            credential=record["credential"],
             title=title,
         )
     try:
@@ -546,6 +553,7 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
                 pdf=pdf,
                 external_id=external_id,
                 student_number=student_number,
+                record=record,
             )
     except IntegrityError:
         # Another worker issued the same external id meanwhile: that document is this row's.

@@ -80,9 +80,16 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
                 ),
             )
         else:
+            record = {}
             if data["source"] == IssueForm.SOURCE_UPLOAD:
                 pdf = data["pdf"]
             else:
+                record = {
+                    "program": data["program"],
+                    "courses": [list(course) for course in data["courses"]],
+                    "gpa": data["gpa"],
+                    "credential": data["credential"],
+                }
                 pdf = transcript_pdf(
                     issuer_name=issuer.name_fr
                     if issuer.name_fr == issuer.name_en
@@ -102,6 +109,7 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
                 title=data["title"],
                 issue_date=data["issue_date"],
                 pdf=pdf,
+                record=record,
             )
             messages.success(
                 request,

@@ -36,6 +36,11 @@ class Document(models.Model):
     student_number = models.CharField(_("student number"), max_length=50, blank=True)
     title = models.CharField(_("title"), max_length=300)
     issue_date = models.DateField(_("issue date"))
+    # The last day the document is valid, for those that expire (a certificate, a licence).
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # A transcript's structured data when the issuer gave it (program, courses as
+    # [code, title, credits, grade], gpa, credential): its credential carries it.
+    record = models.JSONField(_("structured data"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )

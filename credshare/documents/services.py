@@ -26,6 +26,10 @@ def _version_create(*, document: Document, pdf: bytes) -> DocumentVersion:
     # row without its file.
     version.file.save("document.pdf", ContentFile(pdf), save=False)
     version.save()
+    # Its Verifiable Credential, in the same transaction: no version without one.
+    from credshare.credentials.services import credential_issue
+
+    credential_issue(version)
     return version
 
 
@@ -40,6 +44,8 @@ def document_issue(
     pdf: bytes,
     external_id: str = "",
     student_number: str = "",
+    record: dict | None = None,
+    valid_until: datetime.date | None = None,
 ) -> Document:
     """Put a document, as its first version, into a learner's account."""
     if not issuer.is_issuer:
@@ -52,6 +58,8 @@ def document_issue(
         issue_date=issue_date,
         external_id=external_id,
         student_number=student_number,
+        record=record or {},
+        valid_until=valid_until,
     )
     _version_create(document=document, pdf=pdf)
     return document
@@ -120,4 +128,8 @@ def document_withdraw(
     locked.save(update_fields=["status", "status_reason", "status_changed_at"])
     for field in ("status", "status_reason", "status_changed_at"):
         setattr(document, field, getattr(locked, field))
+    from credshare.credentials.services import status_list_publish_for
+
+    # Its credentials' status bit flips with it.
+    status_list_publish_for(locked)
     return document
