@@ -13,6 +13,7 @@ import base64
 import datetime
 
 from django.conf import settings
+from django.utils import translation
 
 from credshare.credentials.jsonld import CREDENTIALS_V2, OPEN_BADGES_V3
 from credshare.documents.models import Document, DocumentVersion
@@ -106,13 +107,16 @@ def credential_content(
     document = version.document
     learner = document.learner
     page = verification_url(document)
+    # Credentials are written in English whatever the language of the request that issued them.
+    with translation.override("en"):
+        type_name = str(document.get_document_type_display())
     achievement_id = f"{page}#achievement"
     achievement = {
         "id": achievement_id,
         "type": ["Achievement"],
         "achievementType": ACHIEVEMENT_TYPES[document.document_type],
         "name": document.title,
-        "description": f"{document.get_document_type_display()} issued by {document.issuer.name_en}",
+        "description": f"{type_name} issued by {document.issuer.name_en}",
         "criteria": {"narrative": document.title},
     }
     subject = {"type": ["AchievementSubject"], "name": learner.full_name or learner.email}

@@ -76,6 +76,9 @@ class StatusEntry(models.Model):
             models.UniqueConstraint(fields=["status_list", "index"], name="one_entry_per_index")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.status_list} #{self.index}"
+
 
 class IssuedCredential(models.Model):
     """The Verifiable Credential of one version of a document, signed when the version was

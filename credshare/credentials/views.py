@@ -8,13 +8,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from credshare.billing.selectors import locked_document_ids
 from credshare.credentials.keys import did_document
 from credshare.credentials.selectors import (
     current_credential,
     issuer_with_keys_or_404,
     status_list_or_404,
 )
-from credshare.billing.selectors import locked_document_ids
 from credshare.documents.selectors import document_of_learner_or_404
 
 
