@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "credshare.inbox",
     "credshare.verification",
     "credshare.credentials",
+    "credshare.api",
+    "credshare.webhooks",
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,5 @@
 import datetime
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -72,6 +73,13 @@ class Share(models.Model):
         _("email me when it is first opened"), default=False
     )
     owner_notified_at = models.DateTimeField(null=True, blank=True)
+    # The handle organizations' systems use (API, webhooks): says nothing of how many shares
+    # there are.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Set by the receiving organization (inbox or API) once its systems have taken the share in.
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # When the share.expired event went out, so that it goes out once.
+    expiry_announced_at = models.DateTimeField(null=True, blank=True)
 
     objects = ShareQuerySet.as_manager()
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "credshare.webhooks"
+    verbose_name = "Webhooks"
