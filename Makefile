@@ -27,6 +27,7 @@ run: install translations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py signing_setup
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py credentials_backfill
 	CREDSHARE_DEBUG=$${CREDSHARE_DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install
