@@ -70,6 +70,15 @@ class IssueForm(forms.Form):
     issue_date = forms.DateField(
         label=_("Issue date"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    valid_until = forms.DateField(
+        label=_("Valid until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "For a document that expires, such as a certificate: after this day, verification "
+            "reports it as expired."
+        ),
+    )
     source = forms.ChoiceField(
         label=_("The document"),
         choices=[
@@ -114,6 +123,9 @@ class IssueForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        issue_date, valid_until = cleaned.get("issue_date"), cleaned.get("valid_until")
+        if issue_date and valid_until and valid_until < issue_date:
+            self.add_error("valid_until", _("A document cannot expire before it is issued."))
         if cleaned.get("source") == self.SOURCE_UPLOAD:
             if not cleaned.get("pdf") and "pdf" not in self.errors:
                 self.add_error("pdf", _("Choose the PDF to issue."))

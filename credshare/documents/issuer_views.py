@@ -110,6 +110,7 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
                 issue_date=data["issue_date"],
                 pdf=pdf,
                 record=record,
+                valid_until=data["valid_until"],
             )
             messages.success(
                 request,

@@ -198,6 +198,37 @@ def test_issuing_from_transcript_data_renders_a_pdf(staff_client, client, univer
     assert "Transcript 2026" in client.get(reverse("documents:list")).content.decode()
 
 
+def test_a_transcript_keeps_its_data_and_its_credential_carries_it(staff_client, university, zoe):
+    response = staff_client.post(
+        url("new", university),
+        issue_data(
+            source="transcript",
+            document_type=Document.Type.TRANSCRIPT,
+            title="Transcript 2026",
+            program="Computer science",
+            courses="INF101; Programming; 3; A\nMAT200; Linear algebra; 3; B+\n",
+            gpa="3.7",
+            credential="Bachelor of Science",
+            valid_until="2027-05-30",
+        ),
+    )
+
+    assert response.status_code == 302
+    document = Document.objects.get(title="Transcript 2026")
+    assert document.record["courses"] == [
+        ["INF101", "Programming", "3", "A"],
+        ["MAT200", "Linear algebra", "3", "B+"],
+    ]
+    assert document.valid_until == datetime.date(2027, 5, 30)
+    credential = document.versions.get().credential.credential
+    subject = credential["credentialSubject"]
+    assert subject["achievement"]["fieldOfStudy"] == "Computer science"
+    assert [result["value"] for result in subject["result"]] == ["A", "B+", "3.7"]
+    assert subject["creditsEarned"] == 6
+    # Valid through the whole of its last day.
+    assert credential["validUntil"] == "2027-05-31T00:00:00Z"
+
+
 def errors_of(response, field: str) -> str:
     """The errors shown next to FIELD."""
     page = response.content.decode()
@@ -219,6 +250,7 @@ def errors_of(response, field: str) -> str:
         ({"issue_date": "30/30/2026"}, "issue_date", "Enter a valid date."),
         ({"source": "transcript"}, "program", "Give the program"),
         ({"source": "transcript", "program": "X", "courses": "only one part"}, "courses", "Line 1"),
+        ({"valid_until": "2026-05-29"}, "valid_until", "cannot expire before it is issued"),
     ],
 )
 def test_bad_input_is_refused_next_to_its_field_and_issues_nothing(
