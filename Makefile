@@ -9,8 +9,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest-xdist workers: one per core pays off once the suite is larger than its start-up.
 TEST_WORKERS ?= auto
+# The independent credential verifier (Node) the interop tests run; its tests skip without npm.
+NODE_VERIFIER := tools/vc-verifier
+NODE_STAMP := $(NODE_VERIFIER)/node_modules/.installed
+NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test install lint format translations messages bench clean
+.PHONY: run test install lint format translations messages bench bench-verify clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +23,10 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(NODE_STAMP): $(NODE_VERIFIER)/package.json $(NODE_VERIFIER)/package-lock.json
+	cd $(NODE_VERIFIER) && npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
 
 translations: install
 	$(BIN)/python manage.py compiletranslations
@@ -38,7 +46,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint translations
+test: lint translations $(if $(NPM),$(NODE_STAMP))
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
@@ -49,5 +57,9 @@ messages: install
 bench: install translations
 	$(BIN)/python bench/pages.py
 
+# Verifications a second beside pdfsig and the Node verifier (bench/README.md).
+bench-verify: install $(if $(NPM),$(NODE_STAMP))
+	$(BIN)/python bench/verify.py
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var $(NODE_VERIFIER)/node_modules

@@ -266,6 +266,9 @@ LOGGING = {
             "propagate": False,
             "filters": ["redact_share_tokens"],
         },
+        # pyHanko logs a warning with a traceback for every signature it cannot validate; on
+        # the public verification page that is any stranger's file, and the verdict says it.
+        "pyhanko.sign.validation.generic_cms": {"level": "ERROR"},
     },
 }
 

@@ -21,7 +21,7 @@ urlpatterns = [
     path("issuer/", include("credshare.billing.issuer_urls")),
     path("issuer/", include("credshare.documents.issuer_urls")),
     path("s/", include("credshare.sharing.recipient_urls")),
-    path("verify/", include("credshare.verification.urls")),
+    path("", include("credshare.verification.urls")),
     path("", include("credshare.credentials.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -86,14 +86,20 @@ def ensure_credential_key(issuer) -> CredentialKey:
 def private_key_of(key: CredentialKey) -> Ed25519PrivateKey:
     """The key's private half, loaded once per process."""
     path = key_dir() / key.key_name
-    cached = _private_keys.get(str(path))
+    # Cached by file and public key: a key made in a rolled-back transaction leaves its file
+    # (renamed when the name is reused), and a new key under the same name must not be
+    # mistaken for the old one.
+    cache_key = f"{path} {key.public_key_multibase}"
+    cached = _private_keys.get(cache_key)
     if cached is not None:
         return cached
     with _lock:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
             raise RuntimeError(f"{key.key_name} is not an Ed25519 key")
-        _private_keys[str(path)] = loaded
+        if ed25519_public_key_multibase(_raw_public(loaded)) != key.public_key_multibase:
+            raise RuntimeError(f"{key.key_name} does not hold the key published for {key}")
+        _private_keys[cache_key] = loaded
     return loaded
 
 

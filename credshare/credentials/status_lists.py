@@ -25,9 +25,11 @@ def is_set(encoded_list: str, index: int) -> bool:
     if not isinstance(encoded_list, str) or not encoded_list.startswith("u"):
         raise ValueError("the list is not multibase base64url")
     body = encoded_list[1:]
-    compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-    decompressor = gzip.GzipFile(fileobj=io.BytesIO(compressed))
-    bits = decompressor.read(MAX_LIST_BYTES + 1)
+    try:
+        compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        bits = gzip.GzipFile(fileobj=io.BytesIO(compressed)).read(MAX_LIST_BYTES + 1)
+    except (OSError, EOFError, ValueError) as error:  # BadGzipFile is an OSError
+        raise ValueError(f"the list is not a GZIP bitstring: {error}") from None
     if len(bits) > MAX_LIST_BYTES:
         raise ValueError("the list is too large")
     if index < 0 or index // 8 >= len(bits):

@@ -79,7 +79,8 @@ class DocumentVersion(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
     file = models.FileField(_("PDF file"), upload_to=version_upload_to)
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    # Indexed: verifying an uploaded file looks its hash up among every version issued.
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     size = models.PositiveIntegerField(_("size in bytes"))
     created = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -129,14 +129,16 @@ class Verdict:
         return data
 
 
-def describe_document(verdict: Verdict, version) -> None:
+def describe_document(verdict: Verdict, version, newest: int | None = None) -> None:
     """Fill in what our records say of the version's document, and the status it implies
     (withdrawn or revoked, expired, superseded, valid). Leaves an ALTERED or UNCHECKED
-    verdict's status alone."""
+    verdict's status alone. NEWEST, the number of the document's newest version, when the
+    caller read it with the version (one query less)."""
     from credshare.documents.models import Document
 
     document = version.document
-    newest = document.versions.order_by("-number").values_list("number", flat=True).first()
+    if newest is None:
+        newest = document.versions.order_by("-number").values_list("number", flat=True).first()
     verdict.issuer_name = document.issuer.name
     verdict.issuer_is_member = True
     verdict.issuer_slug = document.issuer.slug

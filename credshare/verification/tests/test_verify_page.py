@@ -1,6 +1,7 @@
 """The public page a document's QR code leads to: who issued it, to whom, its status, and
-whether a copy someone holds is the one we issued."""
+whether a copy someone holds is the one we issued, with the same verdict as /verify/."""
 
+import html
 import uuid
 
 import pytest
@@ -52,9 +53,9 @@ def test_a_copy_of_an_earlier_version_is_reported_superseded(client, zoe_transcr
 
     response = check_copy(client, zoe_transcript, first)
 
-    assert "Your copy is version 1, as issued, but the issuer has since corrected" in (
-        response.content.decode()
-    )
+    page = response.content.decode()
+    assert "Your copy is version 1, as issued, but the issuer has since corrected" in page
+    assert "Valid, but superseded by a newer version" in page
 
 
 def test_a_copy_with_one_byte_changed_is_reported_altered(client, zoe_transcript):
@@ -63,9 +64,51 @@ def test_a_copy_with_one_byte_changed_is_reported_altered(client, zoe_transcript
 
     response = check_copy(client, zoe_transcript, bytes(data))
 
-    assert "does not match any version of this document that we issued" in (
-        response.content.decode()
+    page = response.content.decode()
+    assert "does not match any version of this document that we issued" in page
+    assert "Altered, or not issued through credshare" in page
+
+
+def test_the_exact_copy_gets_the_full_verdict_with_its_certificate(client, zoe_transcript):
+    response = check_copy(client, zoe_transcript, stored_bytes(zoe_transcript.versions.get()))
+
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Valid and current" in page
+    assert "Signing certificate" in page
+    assert "The signature is valid: the signed content is unchanged." in page
+    # No link from the page to itself.
+    assert page.count(f'href="/verify/{zoe_transcript.public_id}/"') == 0
+
+
+def test_a_copy_with_content_added_after_signing_is_a_changed_copy_of_this_document(
+    client, zoe_transcript
+):
+    data = stored_bytes(zoe_transcript.versions.get()) + b"\n% added after signing\n"
+
+    page = check_copy(client, zoe_transcript, data).content.decode()
+
+    assert "Your copy was made from this document, then changed" in page
+    assert "Altered, or not issued through credshare" in page
+
+
+def test_a_copy_of_another_document_says_so_and_which_it_is(client, zoe_transcript, bob_transcript):
+    response = check_copy(client, zoe_transcript, stored_bytes(bob_transcript.versions.get()))
+
+    page = html.unescape(response.content.decode())
+    assert "Your copy is not this document: it is another document issued through credshare" in (
+        page
     )
+    assert "Bob Other" in page
+    assert "Bob's transcript" in page
+    assert f'href="/verify/{bob_transcript.public_id}/"' in page
+
+
+def test_a_file_that_is_not_a_pdf_is_refused(client, zoe_transcript):
+    response = check_copy(client, zoe_transcript, b"GIF89a not a pdf")
+
+    assert response.status_code == 400
+    assert "This file is not a PDF." in response.content.decode()
 
 
 def test_a_withdrawn_document_says_so_with_the_reason(client, zoe_transcript):
@@ -80,6 +123,18 @@ def test_a_withdrawn_document_says_so_with_the_reason(client, zoe_transcript):
     assert "The issuer withdrew this document." in page
     assert "Issued in error" in page
     assert "is valid" not in page
+
+
+def test_a_copy_of_a_withdrawn_document_is_reported_withdrawn(client, zoe_transcript):
+    Document.objects.filter(pk=zoe_transcript.pk).update(
+        status=Document.Status.WITHDRAWN, status_reason="Issued in error"
+    )
+
+    response = check_copy(client, zoe_transcript, stored_bytes(zoe_transcript.versions.get()))
+
+    page = response.content.decode()
+    assert "Withdrawn by the issuer" in page
+    assert "Reason given by the issuer: Issued in error" in page
 
 
 @pytest.mark.parametrize("size", [0, 1])
