@@ -201,6 +201,24 @@ CREDSHARE_KEY_DIR = Path(env("CREDSHARE_KEY_DIR", str(VAR_DIR / "keys")))
 CREDSHARE_TSA_URL = env("CREDSHARE_TSA_URL")
 # Issuers' uploaded PDFs larger than this are refused (credshare/documents/pdf_checks.py).
 CREDSHARE_MAX_UPLOAD_BYTES = int(env("CREDSHARE_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+# The REST API (credshare/api): requests a minute per API key, counted in a fixed one-minute
+# window in the default cache (below); request bodies at most CREDSHARE_API_MAX_BODY_BYTES
+# (multipart bulk uploads) and JSON bodies at most CREDSHARE_API_MAX_JSON_BYTES, except those
+# that carry a PDF in base64, which may be as large as a PDF of CREDSHARE_MAX_UPLOAD_BYTES.
+CREDSHARE_API_RATE_LIMIT = int(env("CREDSHARE_API_RATE_LIMIT", "600"))
+CREDSHARE_API_MAX_BODY_BYTES = int(env("CREDSHARE_API_MAX_BODY_BYTES", str(25 * 1024 * 1024)))
+CREDSHARE_API_MAX_JSON_BYTES = int(env("CREDSHARE_API_MAX_JSON_BYTES", str(1024 * 1024)))
+# The default cache: this process's memory in the embedded default; in production a Redis URL
+# (redis://127.0.0.1:6379/1), so that every web process counts a key's requests together.
+CREDSHARE_CACHE_URL = env("CREDSHARE_CACHE_URL")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CREDSHARE_CACHE_URL,
+    }
+    if CREDSHARE_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 # Bulk issuance jobs (credshare/documents/bulk.py): "inline" runs each job in a thread of the
 # process that queued it (the embedded default); "celery" hands it to the Celery workers;
 # "none" starts nothing (tests).
@@ -222,6 +240,26 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Celery beat (`celery -A credshare beat`), when CREDSHARE_TASKS is "celery": webhook retries
+# that are due, and share.expired announcements (credshare/webhooks/tasks.py). Without Celery,
+# `manage.py deliver_webhooks --loop` does both.
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-deliver-due": {
+        "task": "credshare.webhooks.tasks.deliver_due_webhooks",
+        "schedule": 30.0,
+    },
+    "webhooks-announce-expired-shares": {
+        "task": "credshare.webhooks.tasks.announce_expired_shares",
+        "schedule": 300.0,
+    },
+}
+
+# Webhooks (credshare/webhooks): seconds each network step of a delivery may take (connect,
+# send, each read); and whether endpoints may be plain-HTTP loopback URLs (127.0.0.1,
+# localhost), for local development only: never on in production, where only public HTTPS
+# URLs are accepted.
+CREDSHARE_WEBHOOK_TIMEOUT = float(env("CREDSHARE_WEBHOOK_TIMEOUT", "5"))
+CREDSHARE_WEBHOOK_ALLOW_LOOPBACK = env_bool("CREDSHARE_WEBHOOK_ALLOW_LOOPBACK")
 
 # Where learners and organizations are sent with questions (seed step 13).
 SUPPORT_EMAIL = env("CREDSHARE_SUPPORT_EMAIL", "support@credshare.localhost")

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from credshare.accounts.views import LoginView
+from credshare.api.api import api
 from credshare.core import views as core_views
 
 urlpatterns = [
@@ -21,6 +22,8 @@ urlpatterns = [
     path("issuer/", include("credshare.billing.issuer_urls")),
     path("issuer/", include("credshare.documents.issuer_urls")),
     path("s/", include("credshare.sharing.recipient_urls")),
+    path("api/v1/", api.urls),
+    path("org/", include("credshare.network.urls")),
     path("", include("credshare.verification.urls")),
     path("", include("credshare.credentials.urls")),
     path("admin/", admin.site.urls),

@@ -105,6 +105,10 @@ def document_correct(*, document: Document, pdf: bytes, by: User) -> DocumentVer
         },
         language=language,
     )
+    from credshare.webhooks.services import document_event_publish
+
+    # To the organizations holding a live share of it, once this transaction commits.
+    document_event_publish(document=document, event_type="document.updated")
     return version
 
 
@@ -132,4 +136,7 @@ def document_withdraw(
 
     # Its credentials' status bit flips with it.
     status_list_publish_for(locked)
+    from credshare.webhooks.services import document_event_publish
+
+    document_event_publish(document=locked, event_type="document.withdrawn")
     return document

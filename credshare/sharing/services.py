@@ -20,6 +20,8 @@ from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Organization
 from credshare.notifications.services import email_queue
 from credshare.sharing.models import AccessCode, Share, ShareAccess
+from credshare.webhooks.models import Event
+from credshare.webhooks.services import share_event_publish
 
 ACCESS_CODE_LIFETIME = datetime.timedelta(minutes=10)
 ACCESS_CODE_MAX_ATTEMPTS = 5
@@ -155,7 +157,7 @@ def share_create_with_organization(
             field="recipient",
         )
     with transaction.atomic():
-        share, _created = _share_create(
+        share, created = _share_create(
             owner=owner,
             channel=Share.Channel.ORGANIZATION,
             document_ids=document_ids,
@@ -169,6 +171,10 @@ def share_create_with_organization(
             field_values=field_values or {},
             notify_owner_on_first_open=notify_owner_on_first_open,
         )
+        if created:
+            # In this transaction: no share, no webhook; sent after the commit, in the
+            # background.
+            share_event_publish(share=share, event_type=Event.SHARE_RECEIVED)
         return share
 
 
@@ -252,8 +258,16 @@ def share_create_link(
 def share_revoke(*, share: Share) -> Share:
     """Stop a share from giving access, from the recipient's next request on."""
     if share.revoked_at is None:
-        share.revoked_at = timezone.now()
-        share.save(update_fields=["revoked_at"])
+        now = timezone.now()
+        with transaction.atomic():
+            # Conditional, so that two revocations at once keep the first time and announce
+            # it once; a recipient already told the share expired is not told again.
+            if Share.objects.filter(pk=share.pk, revoked_at__isnull=True).update(revoked_at=now):
+                share.revoked_at = now
+                if share.expiry_announced_at is None:
+                    share_event_publish(share=share, event_type=Event.SHARE_REVOKED)
+            else:
+                share.refresh_from_db(fields=["revoked_at"])
     return share
 
 

@@ -1,0 +1,65 @@
+"""Reads for an organization's self-service pages: who may use them, and what they list."""
+
+import uuid
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from credshare.accounts.models import User
+from credshare.api.models import ApiKey
+from credshare.network.models import Membership, Organization, ShareField
+
+
+def membership_or_404(*, user: User, slug: str) -> Membership:
+    """USER's membership of the organization SLUG, with the organization, in one query; 404
+    for anyone who is not one of its members (the pages do not confirm that it exists)."""
+    membership = (
+        Membership.objects.select_related("organization")
+        .filter(user=user, organization__slug=slug)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def administrators_of(*, organization: Organization) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__organization=organization, memberships__role=Membership.Role.ADMIN
+    ).order_by("full_name", "email")
+
+
+def share_fields_of(*, organization: Organization) -> QuerySet[ShareField]:
+    """Every extra field of ORGANIZATION, retired ones included, in the order learners see."""
+    return ShareField.objects.filter(organization=organization).order_by("position", "id")
+
+
+def share_field_of_organization_or_404(*, organization: Organization, pk: int) -> ShareField:
+    return get_object_or_404(ShareField, organization=organization, pk=pk)
+
+
+def members_of(*, organization: Organization) -> QuerySet[Membership]:
+    """ORGANIZATION's members, administrators first, then by name."""
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("role", "user__full_name", "user__email")
+    )
+
+
+def membership_of_organization_or_404(*, organization: Organization, pk: int) -> Membership:
+    return get_object_or_404(members_of(organization=organization), pk=pk)
+
+
+def api_keys_of(*, organization: Organization) -> QuerySet[ApiKey]:
+    """ORGANIZATION's API keys, revoked ones included, newest first, with who made them."""
+    return (
+        ApiKey.objects.filter(organization=organization)
+        .select_related("created_by")
+        .order_by("-created", "-id")
+    )
+
+
+def api_key_of_organization_or_404(*, organization: Organization, public_id: uuid.UUID) -> ApiKey:
+    return get_object_or_404(api_keys_of(organization=organization), public_id=public_id)

@@ -1,0 +1,332 @@
+"""Writes of an organization's self-service: its directory profile, the extra fields it asks
+of learners, and its members. Every change is made by one of its administrators (`by`)."""
+
+import logging
+
+from django.db import transaction
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from credshare.accounts.models import User
+from credshare.accounts.selectors import user_with_email
+from credshare.core.errors import ApplicationError
+from credshare.network.models import Membership, Organization, ShareField
+
+logger = logging.getLogger(__name__)
+
+KEY_MAX_LENGTH = ShareField._meta.get_field("key").max_length
+
+
+# The directory profile ---------------------------------------------------------------------
+
+
+def organization_profile_update(
+    *,
+    organization: Organization,
+    by: User,
+    name_en: str,
+    name_fr: str,
+    description_en: str = "",
+    description_fr: str = "",
+    website: str = "",
+    contact_email: str = "",
+) -> Organization:
+    """What learners read about ORGANIZATION in the directory of the share window."""
+    name_en, name_fr = name_en.strip(), name_fr.strip()
+    if not name_en:
+        raise ApplicationError(_("Enter the name in English."), code="required", field="name_en")
+    if not name_fr:
+        raise ApplicationError(_("Enter the name in French."), code="required", field="name_fr")
+    organization.name_en = name_en
+    organization.name_fr = name_fr
+    organization.description_en = description_en.strip()
+    organization.description_fr = description_fr.strip()
+    organization.website = website.strip()
+    organization.contact_email = contact_email.strip().lower()
+    organization.save(
+        update_fields=[
+            "name_en",
+            "name_fr",
+            "description_en",
+            "description_fr",
+            "website",
+            "contact_email",
+        ]
+    )
+    logger.info("organization %s: profile changed by user %s", organization.pk, by.pk)
+    return organization
+
+
+# Extra share fields ------------------------------------------------------------------------
+# Field and member changes lock the organization's row first (one order, no deadlock).
+
+
+def _lock_organization(organization_id: int) -> None:
+    """Serialize changes of an organization's fields, or of its members. For members: with the
+    row locked, "is there another administrator?" stays true until the change commits, so
+    two admins demoting each other at once cannot both succeed (the second one waits, then
+    finds itself the last)."""
+    Organization.objects.select_for_update().filter(pk=organization_id).values_list("pk").get()
+
+
+def _locked_fields(organization_id: int) -> list[ShareField]:
+    """The organization's fields in their order, with the organization locked, so that two
+    admins adding or moving fields at once cannot give two fields one position or one key
+    (the organization's row, since an organization with no field has no row to lock)."""
+    _lock_organization(organization_id)
+    fields = ShareField.objects.filter(organization_id=organization_id)
+    return list(fields.order_by("position", "id"))
+
+
+def _renumber(fields: list[ShareField]) -> None:
+    """Positions 1..n in list order, saving only the fields whose position changed."""
+    for position, field in enumerate(fields, start=1):
+        if field.position != position:
+            field.position = position
+            field.save(update_fields=["position"])
+
+
+def _unique_key(label_en: str, taken: set[str]) -> str:
+    """A key from the English label (`application_number` for "Application number"), with a
+    number added when another field of the organization, retired or not, already has it:
+    old shares keep their values under the key, so a key is never reused."""
+    base = slugify(label_en).replace("-", "_")[: KEY_MAX_LENGTH - 4].strip("_") or "field"
+    key, number = base, 2
+    while key in taken:
+        key = f"{base}_{number}"
+        number += 1
+    return key
+
+
+def _choice_values(choices: list[dict], previous: list[dict]) -> list[dict]:
+    """Give each choice ({label_en, label_fr}) its stored value. A choice keeps the value it
+    had when one of its labels is unchanged, so that old shares still show its label; a new
+    choice gets a value from its English label, never one that a kept choice has."""
+    by_en = {c.get("label_en"): c["value"] for c in previous}
+    by_fr = {c.get("label_fr"): c["value"] for c in previous}
+    kept = [by_en.get(c["label_en"]) or by_fr.get(c["label_fr"]) for c in choices]
+    result, taken = [], {value for value in kept if value}
+    assigned = set()
+    for choice, value in zip(choices, kept, strict=True):
+        if value is None or value in assigned:
+            value = _unique_key(choice["label_en"] or choice["label_fr"], taken)
+        taken.add(value)
+        assigned.add(value)
+        result.append(
+            {"value": value, "label_en": choice["label_en"], "label_fr": choice["label_fr"]}
+        )
+    return result
+
+
+def _check_field(*, label_en: str, label_fr: str, field_type: str, choices: list[dict]) -> None:
+    if not label_en.strip():
+        raise ApplicationError(_("Enter the label in English."), code="required", field="label_en")
+    if not label_fr.strip():
+        raise ApplicationError(_("Enter the label in French."), code="required", field="label_fr")
+    if field_type not in ShareField.FieldType.values:
+        raise ApplicationError(
+            _("Choose a type from the list."), code="bad_type", field="field_type"
+        )
+    if field_type == ShareField.FieldType.CHOICE and not choices:
+        raise ApplicationError(
+            _("A choice field needs at least one choice."), code="no_choices", field="choices"
+        )
+
+
+@transaction.atomic
+def share_field_create(
+    *,
+    organization: Organization,
+    by: User,
+    label_en: str,
+    label_fr: str,
+    field_type: str = ShareField.FieldType.TEXT,
+    help_en: str = "",
+    help_fr: str = "",
+    required: bool = False,
+    choices: list[dict] | None = None,
+) -> ShareField:
+    """A new extra field, last in the order. CHOICES (a choice field only) are
+    {label_en, label_fr} dicts; their values are made here."""
+    choices = choices or []
+    _check_field(label_en=label_en, label_fr=label_fr, field_type=field_type, choices=choices)
+    fields = _locked_fields(organization.pk)
+    _renumber(fields)
+    field = ShareField.objects.create(
+        organization=organization,
+        key=_unique_key(label_en, {f.key for f in fields}),
+        label_en=label_en.strip(),
+        label_fr=label_fr.strip(),
+        help_en=help_en.strip(),
+        help_fr=help_fr.strip(),
+        field_type=field_type,
+        choices=_choice_values(choices, []) if field_type == ShareField.FieldType.CHOICE else [],
+        required=required,
+        position=len(fields) + 1,
+    )
+    logger.info("organization %s: field %s added by user %s", organization.pk, field.key, by.pk)
+    return field
+
+
+@transaction.atomic
+def share_field_update(
+    *,
+    field: ShareField,
+    by: User,
+    label_en: str,
+    label_fr: str,
+    help_en: str = "",
+    help_fr: str = "",
+    required: bool = False,
+    choices: list[dict] | None = None,
+) -> ShareField:
+    """Change a field's labels, help, choices and whether it is required. Its key and type
+    stay: past shares hold values under that key, made for that type."""
+    choices = choices or []
+    _check_field(label_en=label_en, label_fr=label_fr, field_type=field.field_type, choices=choices)
+    field.label_en = label_en.strip()
+    field.label_fr = label_fr.strip()
+    field.help_en = help_en.strip()
+    field.help_fr = help_fr.strip()
+    field.required = required
+    if field.field_type == ShareField.FieldType.CHOICE:
+        field.choices = _choice_values(choices, field.choices)
+    field.save(update_fields=["label_en", "label_fr", "help_en", "help_fr", "required", "choices"])
+    logger.info("field %s changed by user %s", field.pk, by.pk)
+    return field
+
+
+MOVE_UP, MOVE_DOWN = "up", "down"
+
+
+@transaction.atomic
+def share_field_move(*, field: ShareField, direction: str, by: User) -> ShareField:
+    """Swap FIELD with the one before it (up) or after it (down); the first field cannot go
+    up nor the last one down (no change). Positions are renumbered 1..n on the way."""
+    if direction not in (MOVE_UP, MOVE_DOWN):
+        raise ApplicationError(_("Move a field up or down."), code="bad_direction")
+    fields = _locked_fields(field.organization_id)
+    index = next(i for i, f in enumerate(fields) if f.pk == field.pk)
+    other = index - 1 if direction == MOVE_UP else index + 1
+    if 0 <= other < len(fields):
+        fields[index], fields[other] = fields[other], fields[index]
+    _renumber(fields)
+    return next(f for f in fields if f.pk == field.pk)
+
+
+def share_field_set_required(*, field: ShareField, required: bool, by: User) -> ShareField:
+    """Whether learners must fill FIELD. Shares already made are not affected."""
+    ShareField.objects.filter(pk=field.pk).update(required=required)
+    field.required = required
+    logger.info("field %s required=%s by user %s", field.pk, required, by.pk)
+    return field
+
+
+def share_field_set_active(*, field: ShareField, is_active: bool, by: User) -> ShareField:
+    """Retire FIELD (learners no longer see it; past shares keep their values and still show
+    them under its label) or bring it back."""
+    ShareField.objects.filter(pk=field.pk).update(is_active=is_active)
+    field.is_active = is_active
+    logger.info("field %s active=%s by user %s", field.pk, is_active, by.pk)
+    return field
+
+
+# Members -----------------------------------------------------------------------------------
+
+
+def _check_not_last_admin(membership: Membership, *, message: str, code: str) -> None:
+    if membership.role != Membership.Role.ADMIN:
+        return
+    others = (
+        Membership.objects.filter(
+            organization_id=membership.organization_id, role=Membership.Role.ADMIN
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+    if not others:
+        raise ApplicationError(message, code=code, field="role")
+
+
+def _fresh(membership: Membership) -> Membership:
+    """MEMBERSHIP as it is now, read after the lock (another admin may have changed it)."""
+    fresh = Membership.objects.select_related("user").filter(pk=membership.pk).first()
+    if fresh is None:
+        raise ApplicationError(
+            _("This person is no longer a member of the organization."), code="not_member"
+        )
+    return fresh
+
+
+@transaction.atomic
+def membership_add(*, organization: Organization, email: str, role: str, by: User) -> Membership:
+    """Make the account with EMAIL a member of ORGANIZATION. The account must exist."""
+    if role not in Membership.Role.values:
+        raise ApplicationError(_("Choose a role from the list."), code="bad_role", field="role")
+    user = user_with_email(email)
+    if user is None:
+        raise ApplicationError(
+            _(
+                "No one has an account with this email address. Check it, or ask the person "
+                "to sign up first, then add them."
+            ),
+            code="no_account",
+            field="email",
+        )
+    _lock_organization(organization.pk)
+    if Membership.objects.filter(organization=organization, user=user).exists():
+        raise ApplicationError(
+            _("%(email)s is already a member of the organization.") % {"email": user.email},
+            code="already_member",
+            field="email",
+        )
+    membership = Membership.objects.create(organization=organization, user=user, role=role)
+    logger.info(
+        "organization %s: user %s added as %s by user %s", organization.pk, user.pk, role, by.pk
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str, by: User) -> Membership:
+    """Change a member's role. The organization's last administrator stays one."""
+    if role not in Membership.Role.values:
+        raise ApplicationError(_("Choose a role from the list."), code="bad_role", field="role")
+    _lock_organization(membership.organization_id)
+    membership = _fresh(membership)
+    if role != Membership.Role.ADMIN:
+        _check_not_last_admin(
+            membership,
+            message=_(
+                "The organization needs at least one administrator: make someone else an "
+                "administrator first."
+            ),
+            code="last_admin",
+        )
+    if membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        logger.info("membership %s: role %s set by user %s", membership.pk, role, by.pk)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by: User) -> None:
+    """Remove a member from the organization. The last administrator cannot be removed."""
+    _lock_organization(membership.organization_id)
+    membership = _fresh(membership)
+    _check_not_last_admin(
+        membership,
+        message=_(
+            "The organization needs at least one administrator: make someone else an "
+            "administrator before removing this one."
+        ),
+        code="last_admin",
+    )
+    membership.delete()
+    logger.info(
+        "organization %s: user %s removed by user %s",
+        membership.organization_id,
+        membership.user_id,
+        by.pk,
+    )
