@@ -143,7 +143,7 @@ def test_messages_follow_the_requests_language(api, zoe_transcript):
         CREDENTIALS, "{nope", content_type="application/json", HTTP_ACCEPT_LANGUAGE="fr"
     )
 
-    assert_error(response, 400, "malformed_json", "Ce n’est pas du JSON valide.")
+    assert_error(response, 400, "malformed_json", "Ce n'est pas du JSON valide.")
 
 
 def test_a_bare_credential_without_the_envelope_is_refused(api, zoe_transcript):
