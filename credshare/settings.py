@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,9 +61,23 @@ def database_from_url(url: str) -> dict:
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 
 
-DEBUG = env_bool("CREDSHARE_DEBUG")
-# The default key only serves the local demo and tests; production sets its own.
-SECRET_KEY = env("CREDSHARE_SECRET_KEY", "insecure-demo-key-set-CREDSHARE_SECRET_KEY-in-production")
+# "demo" (the default: `make run`, the tests) or "production": the production profile turns
+# DEBUG off, refuses the demo secret key, and sets the security block below (docs/deploy.md).
+CREDSHARE_PROFILE = env("CREDSHARE_PROFILE", "demo")
+if CREDSHARE_PROFILE not in {"demo", "production"}:
+    raise ImproperlyConfigured(
+        f"CREDSHARE_PROFILE must be demo or production, not {CREDSHARE_PROFILE!r}"
+    )
+PRODUCTION = CREDSHARE_PROFILE == "production"
+DEBUG = env_bool("CREDSHARE_DEBUG") and not PRODUCTION
+# The default key only serves the local demo and tests; production must set its own.
+DEMO_SECRET_KEY = "insecure-demo-key-set-CREDSHARE_SECRET_KEY-in-production"  # noqa: S105
+SECRET_KEY = env("CREDSHARE_SECRET_KEY", DEMO_SECRET_KEY)
+if PRODUCTION and SECRET_KEY in {"", DEMO_SECRET_KEY}:
+    raise ImproperlyConfigured(
+        "CREDSHARE_PROFILE=production needs CREDSHARE_SECRET_KEY (or CREDSHARE_SECRET_KEY_FILE): "
+        "a long random value of its own, not the demo key."
+    )
 ALLOWED_HOSTS = [h for h in env("CREDSHARE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CREDSHARE_CSRF_TRUSTED_ORIGINS").split(",") if o]
 
@@ -86,10 +101,14 @@ INSTALLED_APPS = [
     "credshare.credentials",
     "credshare.api",
     "credshare.webhooks",
+    "credshare.ops",
     "ninja",
 ]
 
 MIDDLEWARE = [
+    # First: every response, even one another middleware answers, gets its id and is counted.
+    "credshare.ops.middleware.RequestIdMiddleware",
+    "credshare.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -160,6 +179,59 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+
+def s3_storage_options() -> dict:
+    """django-storages' S3Storage options from the CREDSHARE_S3_* variables.
+
+    Objects are private and encrypted at rest; the app streams them to users (see
+    credshare/core/storage.py), so signed URLs are only for credshare.core.storage's helper.
+    """
+    sse = env("CREDSHARE_S3_SSE", "AES256")
+    if sse not in {"AES256", "aws:kms"}:
+        raise ImproperlyConfigured("CREDSHARE_S3_SSE must be AES256 or aws:kms")
+    object_parameters = {"ServerSideEncryption": sse}
+    kms_key_id = env("CREDSHARE_S3_KMS_KEY_ID")
+    if sse == "aws:kms" and kms_key_id:
+        # Without a key id, S3 uses the account's AWS-managed key for S3.
+        object_parameters["SSEKMSKeyId"] = kms_key_id
+    bucket = env("CREDSHARE_S3_BUCKET")
+    if not bucket:
+        raise ImproperlyConfigured("CREDSHARE_STORAGE=s3 needs CREDSHARE_S3_BUCKET")
+    return {
+        "bucket_name": bucket,
+        # Empty values fall back to boto3's own lookup (AWS_* variables, an instance role).
+        "endpoint_url": env("CREDSHARE_S3_ENDPOINT_URL") or None,
+        "region_name": env("CREDSHARE_S3_REGION") or None,
+        "access_key": env("CREDSHARE_S3_ACCESS_KEY_ID") or None,
+        "secret_key": env("CREDSHARE_S3_SECRET_ACCESS_KEY") or None,
+        "location": env("CREDSHARE_S3_LOCATION", "credshare"),
+        # Documents are personal data: no object is ever publicly readable. A bucket whose
+        # ACLs are disabled (S3 Object Ownership "bucket owner enforced") takes "private" too.
+        "default_acl": "private",
+        "querystring_auth": True,
+        "querystring_expire": int(env("CREDSHARE_S3_URL_SECONDS", "60")),
+        "signature_version": "s3v4",
+        # Names are random already (documents/models.py); never replace an issued PDF.
+        "file_overwrite": False,
+        "object_parameters": object_parameters,
+        # Reading an object buffers it whole (S3File); past this many bytes, in a temporary
+        # file rather than the web process's memory (bulk job archives reach 25 MB).
+        "max_memory_size": 2 * 1024 * 1024,
+    }
+
+
+# Documents (issued PDFs, bulk job inputs): "filesystem" keeps them under MEDIA_ROOT (the
+# demo); "s3" in an S3-compatible bucket (credshare/core/storage.py says how they are served).
+# Static files stay with whitenoise either way.
+CREDSHARE_STORAGE = env("CREDSHARE_STORAGE", "filesystem")
+if CREDSHARE_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": s3_storage_options(),
+    }
+elif CREDSHARE_STORAGE != "filesystem":
+    raise ImproperlyConfigured("CREDSHARE_STORAGE must be filesystem or s3")
+
 EMAIL_BACKEND = env("CREDSHARE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("CREDSHARE_FROM_EMAIL", "credshare <no-reply@credshare.localhost>")
 # SMTP, when CREDSHARE_EMAIL_BACKEND is django.core.mail.backends.smtp.EmailBackend.
@@ -174,17 +246,39 @@ EMAIL_TIMEOUT = int(env("CREDSHARE_EMAIL_TIMEOUT", "10"))
 # "inline": the request that queued an email tries to send it right after its transaction
 # commits (the demo and tests need no worker); "worker": only `manage.py deliver_emails --loop`
 # sends, so a slow or unreachable SMTP server never holds up a request.
-CREDSHARE_EMAIL_DELIVERY = env("CREDSHARE_EMAIL_DELIVERY", "inline")
+CREDSHARE_EMAIL_DELIVERY = env("CREDSHARE_EMAIL_DELIVERY", "worker" if PRODUCTION else "inline")
 # Retries wait 1, 2, 4 ... minutes, then an hour each: 30 attempts span about a day.
 CREDSHARE_EMAIL_MAX_ATTEMPTS = int(env("CREDSHARE_EMAIL_MAX_ATTEMPTS", "30"))
 
+# Security headers and cookies. The demo serves plain HTTP on loopback; the production profile
+# (`manage.py check --deploy` passes with it) assumes HTTPS end to end or at a proxy.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("CREDSHARE_SECURE_COOKIES")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# The document page shows its own PDF in an iframe.
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# No page may be framed by another site; the one page that frames its own PDF allows its
+# origin on the PDF view only (xframe_options_sameorigin on documents.views.document_file).
+X_FRAME_OPTIONS = "DENY"
+# check --deploy looks for CsrfViewMiddleware by name; ours is a subclass of it (MIDDLEWARE,
+# credshare.core.middleware), which test_deploy_profile asserts.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
+SESSION_COOKIE_SECURE = PRODUCTION or env_bool("CREDSHARE_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = True
+    # The container health check, the load balancer's probes and Prometheus speak plain HTTP on the
+    # private network: never redirect them.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+    # Behind a proxy that terminates TLS and sets X-Forwarded-Proto (and strips any the client
+    # sent): trust that header, or every request looks like HTTP and is redirected forever.
+    if env_bool("CREDSHARE_PROXY_SSL_HEADER"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # Sessions in Redis, written through to the database: any web process serves any session,
+    # and a Redis restart signs no one out.
+    if env("CREDSHARE_CACHE_URL"):
+        SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # The address recipients reach credshare at: links in emails are built on it.
 CREDSHARE_BASE_URL = env("CREDSHARE_BASE_URL", "http://127.0.0.1:8000")
@@ -222,7 +316,7 @@ CACHES = {
 # Bulk issuance jobs (credshare/documents/bulk.py): "inline" runs each job in a thread of the
 # process that queued it (the embedded default); "celery" hands it to the Celery workers;
 # "none" starts nothing (tests).
-CREDSHARE_TASKS = env("CREDSHARE_TASKS", "inline")
+CREDSHARE_TASKS = env("CREDSHARE_TASKS", "celery" if PRODUCTION else "inline")
 # Celery (credshare/celery.py, credshare/documents/tasks.py), used when CREDSHARE_TASKS is
 # "celery"; start workers with `celery -A credshare worker --concurrency 2`. A task is
 # acknowledged only once it has run, so a task whose worker dies is run again: at once when a
@@ -272,6 +366,16 @@ CREDSHARE_STRIPE_WEBHOOK_SECRET = env("CREDSHARE_STRIPE_WEBHOOK_SECRET")
 # Seconds: a webhook whose signed timestamp is older is refused (a replay).
 CREDSHARE_STRIPE_WEBHOOK_TOLERANCE = int(env("CREDSHARE_STRIPE_WEBHOOK_TOLERANCE", "300"))
 
+# "text" (the demo) or "json": one JSON object a line with the request id, for a log collector
+# (credshare/ops/logging.py).
+CREDSHARE_LOG_LEVEL = env("CREDSHARE_LOG_LEVEL", "WARNING")
+CREDSHARE_LOG_FORMAT = env("CREDSHARE_LOG_FORMAT", "text")
+_json_logs = {"formatter": "json"} if CREDSHARE_LOG_FORMAT == "json" else {}
+# /metrics (Prometheus): with a token, only for `Authorization: Bearer <token>`; without one,
+# only for clients on loopback. Behind a reverse proxy on the same machine every client looks
+# like loopback: set a token there.
+CREDSHARE_METRICS_TOKEN = env("CREDSHARE_METRICS_TOKEN")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -283,18 +387,25 @@ LOGGING = {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
             "style": "{",
-        }
+        },
+        "json": {"()": "credshare.ops.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        # The filter here too: records from any logger may carry a share link's path.
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_share_tokens"],
+            **_json_logs,
+        },
         # As Django's default, which configuring the django.server logger below replaces.
         "django.server": {
             "level": "INFO",
             "class": "logging.StreamHandler",
             "formatter": "django.server",
+            **_json_logs,
         },
     },
-    "root": {"handlers": ["console"], "level": env("CREDSHARE_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": CREDSHARE_LOG_LEVEL},
     "loggers": {
         "django.request": {"filters": ["redact_share_tokens"]},
         "django.security.csrf": {"filters": ["redact_share_tokens"]},

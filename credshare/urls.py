@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("credshare.verification.urls")),
     path("", include("credshare.credentials.urls")),
     path("admin/", admin.site.urls),
+    path("", include("credshare.ops.urls")),
 ]

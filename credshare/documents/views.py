@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import render
 from django.utils.text import slugify
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from credshare.billing.selectors import credit_needs_for_documents, locked_document_ids
@@ -82,6 +83,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# The document page shows this PDF in an iframe; every other page refuses to be framed.
+@xframe_options_sameorigin
 @login_required
 @require_GET
 def document_file(request: HttpRequest, pk: int, *, as_attachment: bool) -> HttpResponse:
