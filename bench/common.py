@@ -1,8 +1,13 @@
 """Helpers the benchmarks share: their own PostgreSQL database, and what was measured on
 which code and machine."""
 
+import contextlib
+import json
 import shutil
 import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse, urlunparse
 
@@ -65,3 +70,35 @@ def cpu_model() -> str:
     except OSError:
         return ""
     return next((line.split(":", 1)[1].strip() for line in lines if "model name" in line), "")
+
+
+@contextlib.contextmanager
+def throwaway_database(*, database: str, postgres_url: str, prefix: str):
+    """A fresh database and a temporary folder for one benchmark run, both removed at the end
+    whatever happens: yields (database URL, folder). A PostgreSQL database must not exist
+    yet; a SQLite one is a file in the folder."""
+    tmp_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    postgres = database == "postgres"
+    url = postgres_url if postgres else f"sqlite:///{tmp_dir / 'bench.sqlite3'}"
+    if postgres:
+        postgres_create_database(url)
+    try:
+        yield url, tmp_dir
+    finally:
+        if "django.db" in sys.modules:
+            from django.db import connections
+
+            # Nothing may hold the database open once it is to be dropped.
+            connections.close_all()
+        if postgres:
+            postgres_drop_database(url)
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def write_report(report: dict, *, out_pattern: str, database: str, started: float) -> Path:
+    """Write REPORT as JSON where OUT_PATTERN ({database}) says, with the run's total time."""
+    report["total_seconds"] = round(time.perf_counter() - started, 1)
+    out = Path(out_pattern.format(database=database))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    return out

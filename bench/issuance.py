@@ -20,9 +20,7 @@ import os
 import platform
 import random
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,8 +28,8 @@ from common import (  # bench/ is on sys.path when a script in it runs
     REPO,
     code_version,
     cpu_model,
-    postgres_create_database,
-    postgres_drop_database,
+    throwaway_database,
+    write_report,
 )
 
 DEFAULT_OUT = str(REPO / "bench" / "results" / "issuance-{database}.json")
@@ -115,31 +113,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     started = time.perf_counter()
-    tmp_dir = Path(tempfile.mkdtemp(prefix="credshare-bench-issuance-"))
-    postgres = args.database == "postgres"
-    url = args.postgres_url if postgres else f"sqlite:///{tmp_dir / 'bench.sqlite3'}"
-    if postgres:
-        postgres_create_database(url)
-    try:
+    with throwaway_database(
+        database=args.database, postgres_url=args.postgres_url, prefix="credshare-bench-issuance-"
+    ) as (url, tmp_dir):
         configure_django(url, tmp_dir)
-        try:
-            if args.profile_rows:
-                profile(args, tmp_dir)
-                return
-            report = benchmark(args, tmp_dir)
-        finally:
-            from django.db import connections
-
-            # Nothing may hold the database open once it is to be dropped.
-            connections.close_all()
-    finally:
-        if postgres:
-            postgres_drop_database(url)
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-    report["total_seconds"] = round(time.perf_counter() - started, 1)
-    out = Path(args.out.format(database=args.database))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+        if args.profile_rows:
+            profile(args, tmp_dir)
+            return
+        report = benchmark(args, tmp_dir)
+    out = write_report(report, out_pattern=args.out, database=args.database, started=started)
     print_table(report)
     print(f"[{args.database}] report written to {out} ({report['total_seconds']} s in all)")
 
@@ -372,8 +354,9 @@ def bare_worker(index, workers, rows_path, issuer_id, ready, start, results) -> 
     from django.db import connection
 
     from credshare.documents import signing
-    from credshare.documents.bulk import _courses, _issuer_name
+    from credshare.documents.bulk import _courses
     from credshare.documents.models import Document, IssuerKey
+    from credshare.documents.pdf import issuer_heading
     from credshare.network.models import Organization
 
     issuer = Organization.objects.get(pk=issuer_id)
@@ -389,7 +372,7 @@ def bare_worker(index, workers, rows_path, issuer_id, ready, start, results) -> 
     start.wait()
     started = time.perf_counter()
     cpu_started = time.process_time()
-    issuer_name = _issuer_name(issuer)
+    issuer_name = issuer_heading(issuer)
     for row in rows:
         issue_date = datetime.date.fromisoformat(row["issue_date"])
         pdf = signing_input(row, issuer_name, issue_date, _courses)

@@ -25,7 +25,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,8 +33,8 @@ from common import (  # bench/ is on sys.path when a script in it runs
     REPO,
     code_version,
     cpu_model,
-    postgres_create_database,
-    postgres_drop_database,
+    throwaway_database,
+    write_report,
 )
 
 DEFAULT_OUT = str(REPO / "bench" / "results" / "verify.json")
@@ -110,32 +109,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     started = time.perf_counter()
-    tmp_dir = Path(tempfile.mkdtemp(prefix="credshare-bench-verify-"))
-    postgres = args.database == "postgres"
-    url = args.postgres_url if postgres else f"sqlite:///{tmp_dir / 'bench.sqlite3'}"
-    if postgres:
-        postgres_create_database(url)
-    try:
+    with throwaway_database(
+        database=args.database, postgres_url=args.postgres_url, prefix="credshare-bench-verify-"
+    ) as (url, tmp_dir):
         configure_django(url, tmp_dir)
-        try:
-            files = prepare(args, tmp_dir)
-            if args.profile:
-                profile(args.profile, files)
-                return
-            report = benchmark(args, files)
-        finally:
-            from django.db import connections
-
-            # Nothing may hold the database open once it is to be dropped.
-            connections.close_all()
-    finally:
-        if postgres:
-            postgres_drop_database(url)
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-    report["total_seconds"] = round(time.perf_counter() - started, 1)
-    out = Path(args.out.format(database=args.database))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+        files = prepare(args, tmp_dir)
+        if args.profile:
+            profile(args.profile, files)
+            return
+        report = benchmark(args, files)
+    out = write_report(report, out_pattern=args.out, database=args.database, started=started)
     print_table(report)
     print(f"report written to {out} ({report['total_seconds']} s in all)")
 

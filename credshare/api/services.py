@@ -15,7 +15,7 @@ from credshare.api.selectors import issued_document_by_external_id
 from credshare.core.errors import ApplicationError
 from credshare.documents import bulk
 from credshare.documents.models import Document, DocumentVersion, IssuanceJob
-from credshare.documents.pdf import transcript_pdf
+from credshare.documents.pdf import transcript_from_record
 from credshare.documents.pdf_checks import check_uploaded_pdf
 from credshare.documents.services import document_correct, document_issue, document_withdraw
 from credshare.network.models import Organization
@@ -126,26 +126,6 @@ def share_unmark_processed(*, share: Share) -> Share:
 # --- issuers ----------------------------------------------------------------------------------
 
 
-def _issuer_display_name(issuer: Organization) -> str:
-    if issuer.name_fr == issuer.name_en:
-        return issuer.name_fr
-    return f"{issuer.name_fr} / {issuer.name_en}"
-
-
-def _transcript_from_record(*, document_fields: dict, record: dict, issuer, learner) -> bytes:
-    """The transcript PDF of RECORD, as the issuer portal renders one from its form."""
-    return transcript_pdf(
-        issuer_name=_issuer_display_name(issuer),
-        learner_name=learner.full_name or learner.email,
-        program=record["program"],
-        courses=[tuple(course) for course in record["courses"]],
-        issue_date=document_fields["issue_date"],
-        gpa=record["gpa"],
-        credential=record["credential"],
-        title=document_fields["title"],
-    )
-
-
 def _require_issuer(organization: Organization) -> None:
     from django.utils.translation import gettext as _
 
@@ -204,11 +184,12 @@ def api_document_issue(
         check_uploaded_pdf(pdf)
         record = {}
     else:
-        pdf = _transcript_from_record(
-            document_fields={"title": title, "issue_date": issue_date},
-            record=record,
+        pdf = transcript_from_record(
             issuer=issuer,
-            learner=learner,
+            learner_name=learner.full_name or learner.email,
+            title=title,
+            issue_date=issue_date,
+            record=record,
         )
     try:
         # A savepoint: a request issuing the same external id at the same moment loses the
@@ -245,11 +226,12 @@ def api_document_add_version(
     if pdf is not None:
         check_uploaded_pdf(pdf)
     else:
-        pdf = _transcript_from_record(
-            document_fields={"title": document.title, "issue_date": document.issue_date},
-            record=record,
+        pdf = transcript_from_record(
             issuer=document.issuer,
-            learner=document.learner,
+            learner_name=document.learner.full_name or document.learner.email,
+            title=document.title,
+            issue_date=document.issue_date,
+            record=record,
         )
         document.record = record
         document.save(update_fields=["record"])

@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 
 from credshare.accounts.selectors import user_with_email
 from credshare.documents.models import Document, IssuanceJob, IssuanceRow
-from credshare.documents.pdf import transcript_pdf
+from credshare.documents.pdf import transcript_from_record
 from credshare.documents.pdf_checks import PdfRejected, check_uploaded_pdf
 from credshare.documents.services import document_issue
 
@@ -464,12 +464,6 @@ def _courses(value) -> list[tuple[str, str, str, str]]:
     return courses
 
 
-def _issuer_name(issuer) -> str:
-    if issuer.name_fr == issuer.name_en:
-        return issuer.name_fr
-    return f"{issuer.name_fr} / {issuer.name_en}"
-
-
 def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> Document:
     """The document the row issues (or issued before); RowRejected with the reason."""
     fields = row.data if isinstance(row.data, dict) else {}
@@ -532,15 +526,12 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
                 fields, "credential", limit=200, required=False, label=_("credential")
             ),
         }
-        pdf = transcript_pdf(
-            issuer_name=_issuer_name(job.issuer),
+        pdf = transcript_from_record(
+            issuer=job.issuer,
             learner_name=names or learner.full_name or learner.email,
-            program=record["program"],
-            courses=[tuple(course) for course in record["courses"]],
-            issue_date=issue_date,
-            gpa=record["gpa"],
-            credential=record["credential"],
             title=title,
+            issue_date=issue_date,
+            record=record,
         )
     try:
         with transaction.atomic():

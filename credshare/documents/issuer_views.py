@@ -26,7 +26,7 @@ from credshare.documents.issuer_forms import (
     WithdrawForm,
 )
 from credshare.documents.models import IssuanceJob, IssuanceRow
-from credshare.documents.pdf import transcript_pdf
+from credshare.documents.pdf import transcript_from_record
 from credshare.documents.views import pdf_response
 
 PAGE_SIZE = 25
@@ -90,17 +90,12 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
                     "gpa": data["gpa"],
                     "credential": data["credential"],
                 }
-                pdf = transcript_pdf(
-                    issuer_name=issuer.name_fr
-                    if issuer.name_fr == issuer.name_en
-                    else f"{issuer.name_fr} / {issuer.name_en}",
+                pdf = transcript_from_record(
+                    issuer=issuer,
                     learner_name=learner.full_name or learner.email,
-                    program=data["program"],
-                    courses=data["courses"],
-                    issue_date=data["issue_date"],
-                    gpa=data["gpa"],
-                    credential=data["credential"],
                     title=data["title"],
+                    issue_date=data["issue_date"],
+                    record=record,
                 )
             document = services.document_issue(
                 issuer=issuer,

@@ -78,3 +78,28 @@ def transcript_pdf(
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+def issuer_heading(issuer) -> str:
+    """The issuer's name as a bilingual transcript's header shows it: both names when they
+    differ."""
+    if issuer.name_fr == issuer.name_en:
+        return issuer.name_fr
+    return f"{issuer.name_fr} / {issuer.name_en}"
+
+
+def transcript_from_record(
+    *, issuer, learner_name: str, title: str, issue_date: datetime.date, record: dict
+) -> bytes:
+    """The transcript of a structured record ({program, courses as [code, title, credits,
+    grade], gpa, credential}), the same from the portal, bulk jobs and the API."""
+    return transcript_pdf(
+        issuer_name=issuer_heading(issuer),
+        learner_name=learner_name,
+        program=record["program"],
+        courses=[tuple(course) for course in record["courses"]],
+        issue_date=issue_date,
+        gpa=record["gpa"],
+        credential=record["credential"],
+        title=title,
+    )
