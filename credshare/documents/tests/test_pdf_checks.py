@@ -54,6 +54,23 @@ def test_clean_pdfs_are_accepted():
             "embedded_file",
         ),
         (b"", [b"<< /Type /EmbeddedFile /Length 0 >>\nstream\n\nendstream"], "embedded_file"),
+        # The same names behind #xx escapes (either case of hex digit): a PDF reader decodes them.
+        (
+            b"/Names << /J#61v#61Script 4 0 R >>",
+            [b"<< /Names [(a) 5 0 R] >>", b"<< >>"],
+            "javascript",
+        ),
+        (b"/OpenAction 4 0 R", [b"<< /S /Rendition /#4a#53 (app.alert(1)) >>"], "javascript"),
+        (
+            b"/Names << /Embedded#46iles 4 0 R >>",
+            [b"<< /Names [(x.exe) 5 0 R] >>", b"<< >>"],
+            "embedded_file",
+        ),
+        (
+            b"",
+            [b"<< /Type /#45mbedded#46ile /Length 0 >>\nstream\n\nendstream"],
+            "embedded_file",
+        ),
     ],
 )
 def test_active_or_embedded_content_is_refused(catalog_extra, objects, code):
