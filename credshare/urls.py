@@ -26,6 +26,7 @@ urlpatterns = [
     path("org/", include("credshare.network.urls")),
     path("", include("credshare.verification.urls")),
     path("", include("credshare.credentials.urls")),
+    path("account/privacy/", include("credshare.accounts.privacy_urls")),
     path("admin/", admin.site.urls),
     path("", include("credshare.ops.urls")),
 ]
