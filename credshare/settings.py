@@ -103,6 +103,10 @@ INSTALLED_APPS = [
     "credshare.webhooks",
     "credshare.ops",
     "ninja",
+    # Accounts (credshare/accounts): sign-up, email addresses, password reset, MFA.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "credshare.core.middleware.CsrfViewMiddlewareForNoReferrerPages",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "credshare.accounts.middleware.StaffMfaRequiredMiddleware",
     "credshare.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -148,6 +154,41 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Sign-in, sign-up, email addresses, password reset and MFA are django-allauth's
+# (credshare/accounts/adapter.py adapts it): only its backend, so every sign-in, the admin's
+# included (urls.py), goes through its flow, the lockout and the MFA step.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+ACCOUNT_ADAPTER = "credshare.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "credshare.accounts.forms.LoginForm",
+    "signup": "credshare.accounts.forms.SignupForm",
+}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_MAX_EMAIL_ADDRESSES = 5
+# Known and unknown addresses get the same pages and messages (sign-in, sign-up, reset).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+# A notice to the account's address when its password, addresses or authenticators change.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Failed sign-ins per address are limited by our own atomic lockout (credshare/accounts/
+# lockout.py), which holds under concurrent guesses; allauth's cache counter stays per IP,
+# a softer second line.
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip"}
+CREDSHARE_SIGN_IN_FAILURE_LIMIT = int(env("CREDSHARE_SIGN_IN_FAILURE_LIMIT", "10"))
+CREDSHARE_SIGN_IN_LOCKOUT_MINUTES = int(env("CREDSHARE_SIGN_IN_LOCKOUT_MINUTES", "15"))
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "credshare"
+MFA_PASSKEY_LOGIN_ENABLED = False
+# allauth otherwise refuses to add an address to an account with MFA; a learner with MFA must
+# still be able to add a personal address. A new address does nothing until it is verified.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# WebAuthn wants HTTPS; the demo serves plain HTTP on loopback.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

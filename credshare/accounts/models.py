@@ -61,3 +61,55 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class SignInThrottle(models.Model):
+    """Failed sign-ins for one address (normalized: stripped, lowercased), known or not.
+
+    Each attempt reserves its slot here, in one locked row, before its password is checked
+    (credshare/accounts/lockout.py), so however many guesses arrive at once, no more than the
+    limit are ever evaluated; a successful sign-in gives its slot back."""
+
+    email = models.CharField(max_length=254, unique=True)
+    window_started_at = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Invitation(models.Model):
+    """An invitation emailed to an address: its link proves the address, so an account made
+    from it (or the signed-in account that follows it) gets the address verified.
+
+    Only the token's SHA-256 is stored; the token itself is in the email alone."""
+
+    class Purpose(models.TextChoices):
+        CLAIM_DOCUMENTS = "claim_documents", _("Documents were issued to this address")
+        JOIN_ORGANIZATION = "join_organization", _("Join an organization's staff")
+        SIGN_UP = "sign_up", _("Open an account")
+
+    email = models.EmailField(_("email address"))
+    purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
+    invited_by_org = models.ForeignKey(
+        "network.Organization",
+        verbose_name=_("invited by"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()}: {self.email}"

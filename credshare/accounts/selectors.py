@@ -1,7 +1,47 @@
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+
 from credshare.accounts.models import User
 
 
 def user_with_email(email: str) -> User | None:
-    """The account with this address, however it is capitalized. Addresses are stored
-    lowercased, so this is an exact match on the unique index (no full scan for UPPER())."""
-    return User.objects.filter(email=email.strip().lower()).first()
+    """The account with this address, however it is capitalized: its sign-in address or any
+    of its verified addresses. Addresses are stored lowercased, so these are exact matches on
+    indexes (no full scan for UPPER()); the second query only for an address that is
+    no account's sign-in address."""
+    email = email.strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        address = (
+            EmailAddress.objects.filter(email=email, verified=True).select_related("user").first()
+        )
+        user = address.user if address is not None else None
+    return user
+
+
+def user_must_enrol_mfa(*, user: User) -> bool:
+    """Whether USER is an organization's staff member (issuer or receiver) without an
+    authenticator: MFA is required of staff, optional for learners."""
+    from credshare.network.models import Membership
+
+    return (
+        Membership.objects.filter(user=user).exists()
+        and not Authenticator.objects.filter(
+            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        ).exists()
+    )
+
+
+def invitation_open_or_none(*, token: str):
+    """The invitation whose link carries TOKEN, unless it expired; None for any other
+    token."""
+    from django.utils import timezone
+
+    from credshare.accounts.models import Invitation
+    from credshare.accounts.services import invitation_token_hash
+
+    return (
+        Invitation.objects.select_related("invited_by_org")
+        .filter(token_hash=invitation_token_hash(token), expires_at__gt=timezone.now())
+        .first()
+    )

@@ -32,10 +32,43 @@ def require_program(program: str, *, package: str) -> str:
     pytest.skip(message)
 
 
-def make_user(email: str, full_name: str = "", *, language: str = "en") -> User:
-    return User.objects.create_user(
+def make_user(
+    email: str, full_name: str = "", *, language: str = "en", verified: bool = True
+) -> User:
+    """An account signing in with EMAIL and PASSWORD; its address verified (as allauth
+    requires to sign in) unless VERIFIED is False."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.create_user(
         email, PASSWORD, full_name=full_name or email.split("@")[0].title(), language=language
     )
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user
+
+
+# Every staff member's authenticator app (make_member) holds this secret: totp_code() is what
+# the app would show now.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 -- test accounts only
+
+
+def enrol_totp(user: User, secret: str = TOTP_SECRET) -> None:
+    """Give USER an authenticator app (TOTP) holding SECRET, unless they have one."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, secret)
+
+
+def totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
+    """The code an authenticator app holding SECRET shows now (OFFSET periods later)."""
+    import time
+
+    from allauth.mfa import app_settings as mfa_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD + offset
+    return format_hotp_value(hotp_value(secret, counter))
 
 
 def make_organization(
@@ -63,7 +96,13 @@ def make_organization(
     return organization
 
 
-def make_member(user: User, organization: Organization, role: str = "staff") -> Membership:
+def make_member(
+    user: User, organization: Organization, role: str = "staff", *, mfa: bool = True
+) -> Membership:
+    """USER on ORGANIZATION's staff. Staff must have an authenticator (accounts.middleware):
+    by default USER gets one (enrol_totp; sign in with totp_code())."""
+    if mfa:
+        enrol_totp(user)
     return Membership.objects.create(user=user, organization=organization, role=role)
 
 

@@ -35,8 +35,13 @@ def test_an_admin_adds_an_existing_account_by_email(admin_client, ecole, bob):
     )
 
 
-def test_a_new_member_finds_the_inbox(admin_client, client, ecole, bob):
+def test_a_new_member_finds_the_inbox_once_they_set_up_mfa(admin_client, client, ecole, bob):
     admin_client.post(url("member_add", ecole), {"email": "bob@example.org", "role": "staff"})
+    client.force_login(bob)
+    # Staff must have an authenticator (credshare/accounts/middleware.py).
+    assert client.get(reverse("inbox:list"))["Location"] == reverse("mfa_index")
+
+    testing.enrol_totp(bob)
     client.force_login(bob)
     assert client.get(reverse("inbox:list")).status_code == 200
 

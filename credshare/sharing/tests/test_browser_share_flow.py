@@ -8,6 +8,8 @@ import re
 import pytest
 from django.core.management import call_command
 
+from credshare.accounts.models import User
+from credshare.core import testing
 from credshare.sharing.models import Share
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,11 +26,17 @@ def demo(live_server):
     return live_server.url
 
 
-def sign_in(page, base_url: str, email: str, *, email_label: str, password_label: str, button):
+def sign_in(
+    page, base_url: str, email: str, *, email_label: str, password_label: str, button, code=None
+):
     page.goto(f"{base_url}/login/")
     page.get_by_label(email_label).fill(email)
     page.get_by_label(password_label).fill(PASSWORD)
     page.get_by_role("button", name=button).click()
+    if code is not None:
+        # Staff accounts have MFA: the second step asks for the authenticator's code.
+        page.get_by_label("Code").fill(code)
+        page.get_by_label("Code").press("Enter")
 
 
 def walk_share_flow(page, base_url: str, words: dict[str, str]) -> None:
@@ -121,6 +129,7 @@ def test_zoe_shares_her_transcript_in_french_and_ecole_opens_it(new_page, demo):
     assert share.field_values == {"application_number": "2026-0042"}
 
     staff = new_page()
+    testing.enrol_totp(User.objects.get(email=ECOLE_STAFF))
     sign_in(
         staff,
         demo,
@@ -128,6 +137,7 @@ def test_zoe_shares_her_transcript_in_french_and_ecole_opens_it(new_page, demo):
         email_label="Email address",
         password_label="Password",
         button="Sign in",
+        code=testing.totp_code(),
     )
     check_inbox(staff, demo, FRENCH)
     assert share.accesses.filter(action="downloaded").count() == 1
