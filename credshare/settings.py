@@ -114,6 +114,8 @@ MIDDLEWARE = [
     "credshare.ops.middleware.RequestIdMiddleware",
     "credshare.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (credshare.core.security).
+    "credshare.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -404,6 +406,11 @@ SUPPORT_EMAIL = env("CREDSHARE_SUPPORT_EMAIL", "support@credshare.localhost")
 CREDSHARE_PAYMENT_PROVIDER = env("CREDSHARE_PAYMENT_PROVIDER", "sandbox")
 CREDSHARE_STRIPE_SECRET_KEY = env("CREDSHARE_STRIPE_SECRET_KEY")
 CREDSHARE_STRIPE_WEBHOOK_SECRET = env("CREDSHARE_STRIPE_WEBHOOK_SECRET")
+# Where Stripe Checkout's pages are (a custom domain, if the account has one): the page
+# policy's form-action allows it, with the Stripe provider only (credshare.core.security).
+CREDSHARE_STRIPE_CHECKOUT_ORIGIN = env(
+    "CREDSHARE_STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com"
+)
 # Seconds: a webhook whose signed timestamp is older is refused (a replay).
 CREDSHARE_STRIPE_WEBHOOK_TOLERANCE = int(env("CREDSHARE_STRIPE_WEBHOOK_TOLERANCE", "300"))
 

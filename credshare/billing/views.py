@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from credshare.billing import receipts, services
 from credshare.billing.models import FeePolicy, Purchase, ShareBundle
 from credshare.billing.selectors import credit_balances, locked_document_ids
+from credshare.core.security import pdf_file_response
 from credshare.documents.selectors import document_of_learner_or_404
 from credshare.network.models import Organization
 
@@ -223,8 +223,8 @@ def receipt(request: HttpRequest, public_id) -> HttpResponse:
 @require_GET
 def receipt_pdf(request: HttpRequest, public_id) -> HttpResponse:
     purchase = _receipt_purchase_or_404(request, public_id)
-    response = HttpResponse(receipts.receipt_pdf(purchase), content_type="application/pdf")
-    filename = slugify(purchase.receipt_number) or "receipt"
-    response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_file_response(
+        receipts.receipt_pdf(purchase),
+        filename=f"{purchase.receipt_number or 'receipt'}.pdf",
+        as_attachment=True,
+    )

@@ -2,13 +2,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import render
-from django.utils.text import slugify
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from credshare.billing.selectors import credit_needs_for_documents, locked_document_ids
+from credshare.core.security import pdf_file_response
 from credshare.documents.models import Document, DocumentVersion
 from credshare.documents.selectors import (
     current_version,
@@ -83,8 +82,6 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-# The document page shows this PDF in an iframe; every other page refuses to be framed.
-@xframe_options_sameorigin
 @login_required
 @require_GET
 def document_file(request: HttpRequest, pk: int, *, as_attachment: bool) -> HttpResponse:
@@ -99,16 +96,18 @@ def document_file(request: HttpRequest, pk: int, *, as_attachment: bool) -> Http
     version = current_version(document)
     if version is None:
         return HttpResponseNotFound()
-    return pdf_response(document, version, as_attachment=as_attachment)
+    # The document page shows this PDF in an iframe; every other page refuses to be framed.
+    return pdf_response(document, version, as_attachment=as_attachment, framed_by_us=True)
 
 
-def pdf_response(document: Document, version: DocumentVersion, *, as_attachment: bool):
-    """Serve one version's PDF. Never cached by shared caches: it is personal data."""
-    response = FileResponse(
+def pdf_response(
+    document: Document, version: DocumentVersion, *, as_attachment: bool, framed_by_us: bool = False
+) -> HttpResponse:
+    """Serve one version's PDF (credshare.core.security.pdf_file_response), named after the
+    document's title and version."""
+    return pdf_file_response(
         version.file.open("rb"),
+        filename=f"{document.title}-v{version.number}.pdf",
         as_attachment=as_attachment,
-        filename=f"{slugify(document.title) or 'document'}-v{version.number}.pdf",
-        content_type="application/pdf",
+        framed_by_us=framed_by_us,
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
