@@ -2,6 +2,7 @@
 
 import datetime
 
+from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -143,6 +144,10 @@ def person(email: str, full_name: str, language: str = "fr", **extra) -> User:
         user = User.objects.create_user(
             email, DEMO_PASSWORD, full_name=full_name, language=language, **extra
         )
+    # Signing in needs a verified address (allauth); the demo's are.
+    EmailAddress.objects.get_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
