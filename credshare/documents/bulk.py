@@ -39,6 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from credshare.accounts.selectors import user_with_email
+from credshare.core.csv_export import SafeCsvWriter
 from credshare.documents.models import Document, IssuanceJob, IssuanceRow
 from credshare.documents.pdf import transcript_from_record
 from credshare.documents.pdf_checks import PdfRejected, check_uploaded_pdf
@@ -75,7 +76,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class BulkRejected(Exception):  # noqa: N818 -- a refusal, named as the callers read it
@@ -696,16 +696,11 @@ def issuance_job_progress(*, job: IssuanceJob) -> dict:
     }
 
 
-def _csv_safe(value) -> str:
-    value = "" if value is None else str(value)
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def issuance_rejections_csv(*, job: IssuanceJob) -> str:
     """The rejected rows of JOB as CSV: row number, external id, reason. A cell that a
-    spreadsheet would read as a formula gets a leading apostrophe."""
+    spreadsheet would read as a formula gets a leading apostrophe (SafeCsvWriter)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeCsvWriter(buffer)
     writer.writerow(["row", "external_id", "reason"])
     rows = (
         IssuanceRow.objects.filter(job_id=job.pk, status=IssuanceRow.Status.REJECTED)
@@ -713,7 +708,7 @@ def issuance_rejections_csv(*, job: IssuanceJob) -> str:
         .values_list("number", "external_id", "reason")
     )
     for number, external_id, reason in rows.iterator():
-        writer.writerow([number, _csv_safe(external_id), _csv_safe(reason)])
+        writer.writerow([number, external_id, reason])
     return buffer.getvalue()
 
 
