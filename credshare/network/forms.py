@@ -2,9 +2,11 @@
 the services check the rules."""
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credshare.api.models import ApiKey
+from credshare.network import branding
 from credshare.network.models import Membership, Organization, ShareField
 from credshare.webhooks.models import Event
 
@@ -54,6 +56,48 @@ class ProfileForm(forms.Form):
     @classmethod
     def for_organization(cls, organization: Organization) -> "ProfileForm":
         return cls(initial={name: getattr(organization, name) for name in cls.base_fields})
+
+
+class BrandingForm(forms.Form):
+    """An issuer's logo and colours on the transcripts it renders."""
+
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
+    primary_color = forms.CharField(
+        label=_("Primary colour"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text=_("The band across the top and the headings."),
+    )
+    accent_color = forms.CharField(
+        label=_("Accent colour"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text=_("The stripe under the band and the rules of the courses table."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["logo"].help_text = gettext(
+            "A PNG or JPEG image of at most %(size)d KiB and %(millions)d million pixels, "
+            "drawn at the top left of your transcripts. It replaces the current one."
+        ) % {
+            "size": branding.MAX_LOGO_BYTES // 1024,
+            "millions": branding.MAX_LOGO_PIXELS // 1_000_000,
+        }
+
+    @classmethod
+    def for_organization(cls, organization: Organization) -> "BrandingForm":
+        return cls(
+            initial={
+                "primary_color": organization.primary_color,
+                "accent_color": organization.accent_color,
+            }
+        )
 
 
 def choices_as_text(choices: list[dict]) -> str:

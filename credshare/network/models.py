@@ -1,7 +1,11 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from credshare.network.branding import DEFAULT_ACCENT_COLOR, DEFAULT_PRIMARY_COLOR
 
 
 def pick_language(*, french: str, english: str) -> str:
@@ -13,6 +17,13 @@ def pick_language(*, french: str, english: str) -> str:
 
 def in_language(obj: object, field: str) -> str:
     return pick_language(french=getattr(obj, f"{field}_fr"), english=getattr(obj, f"{field}_en"))
+
+
+def logo_upload_to(organization: "Organization", filename: str) -> str:
+    # A generated name, with the extension of the format the logo was checked to be (the
+    # service names the file after it): nothing the uploader chose ends up in a path.
+    extension = filename.rsplit(".", 1)[-1]
+    return f"logos/{uuid.uuid4().hex}.{extension}"
 
 
 class Organization(models.Model):
@@ -32,6 +43,12 @@ class Organization(models.Model):
         default=True,
         help_text=_("Learners can pick a receiving organization only when it is listed."),
     )
+    # An issuer's branding on the transcripts it renders (credshare/network/branding.py).
+    logo = models.FileField(_("logo"), upload_to=logo_upload_to, blank=True)
+    primary_color = models.CharField(
+        _("primary colour"), max_length=7, default=DEFAULT_PRIMARY_COLOR
+    )
+    accent_color = models.CharField(_("accent colour"), max_length=7, default=DEFAULT_ACCENT_COLOR)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -1,8 +1,11 @@
-"""Writes of an organization's self-service: its directory profile, the extra fields it asks
-of learners, and its members. Every change is made by one of its administrators (`by`)."""
+"""Writes of an organization's self-service: its directory profile, an issuer's branding, the
+extra fields it asks of learners, and its members. Every change is made by one of its
+administrators (`by`)."""
 
 import logging
 
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -10,6 +13,7 @@ from django.utils.translation import gettext as _
 from credshare.accounts.models import User
 from credshare.accounts.selectors import user_with_email
 from credshare.core.errors import ApplicationError
+from credshare.network import branding
 from credshare.network.models import Membership, Organization, ShareField
 
 logger = logging.getLogger(__name__)
@@ -54,6 +58,68 @@ def organization_profile_update(
         ]
     )
     logger.info("organization %s: profile changed by user %s", organization.pk, by.pk)
+    return organization
+
+
+# An issuer's branding ----------------------------------------------------------------------
+
+
+def _logo_bytes(upload: UploadedFile) -> bytes:
+    """The upload's bytes, one past the limit at most: enough to refuse a huge file without
+    reading it into memory."""
+    upload.seek(0)
+    return upload.read(branding.MAX_LOGO_BYTES + 1)
+
+
+@transaction.atomic
+def organization_branding_update(
+    *,
+    organization: Organization,
+    by: User,
+    primary_color: str = "",
+    accent_color: str = "",
+    logo: UploadedFile | None = None,
+    remove_logo: bool = False,
+) -> Organization:
+    """ORGANIZATION's colours (empty: the defaults) and logo on the transcripts it renders:
+    LOGO replaces the current one, REMOVE_LOGO drops it. A refused logo or colour changes
+    nothing and stores nothing; a replaced logo's file is deleted once the change commits
+    (transcripts already issued embed their own copy)."""
+    if not organization.is_issuer:
+        raise ApplicationError(
+            _("Only an organization that issues documents has a logo on them."), code="not_issuer"
+        )
+    primary_color = branding.color_clean(
+        primary_color, default=branding.DEFAULT_PRIMARY_COLOR, field="primary_color"
+    )
+    accent_color = branding.color_clean(
+        accent_color, default=branding.DEFAULT_ACCENT_COLOR, field="accent_color"
+    )
+    logo_format = None
+    if logo is not None:
+        data = _logo_bytes(logo)
+        logo_format, _image = branding.logo_decode(data)
+    # Locked and read again, so that of two admins changing the logo at once, the second
+    # replaces (and deletes) the file the first stored, not the one it had seen.
+    _lock_organization(organization.pk)
+    old_logo = Organization.objects.values_list("logo", flat=True).get(pk=organization.pk)
+    organization.primary_color = primary_color
+    organization.accent_color = accent_color
+    organization.logo.name = old_logo
+    if logo_format is not None:
+        organization.logo.save(f"logo.{logo_format.extension}", ContentFile(data), save=False)
+    elif remove_logo:
+        organization.logo = ""
+    try:
+        organization.save(update_fields=["primary_color", "accent_color", "logo"])
+    except Exception:
+        if logo_format is not None:
+            organization.logo.storage.delete(organization.logo.name)
+        raise
+    if old_logo and old_logo != organization.logo.name:
+        storage = organization.logo.storage
+        transaction.on_commit(lambda: storage.delete(old_logo))
+    logger.info("organization %s: branding changed by user %s", organization.pk, by.pk)
     return organization
 
 

@@ -5,6 +5,8 @@ from credshare.network import views
 app_name = "network"
 urlpatterns = [
     path("<slug:slug>/", views.profile, name="profile"),
+    path("<slug:slug>/branding/", views.branding, name="branding"),
+    path("<slug:slug>/logo/", views.logo, name="logo"),
     path("<slug:slug>/fields/", views.field_list, name="fields"),
     path("<slug:slug>/fields/new/", views.field_new, name="field_new"),
     path("<slug:slug>/fields/<int:pk>/", views.field_edit, name="field_edit"),

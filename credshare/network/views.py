@@ -1,7 +1,7 @@
-"""An organization's self-service pages, under /org/<slug>/: its directory profile, the extra
-fields it asks of learners, its members, API keys and webhooks. Its administrators only: 404
-for anyone who is not a member (as the issuer pages do), a page saying why (403) for its
-staff."""
+"""An organization's self-service pages, under /org/<slug>/: its directory profile (and an
+issuer's transcript branding), the extra fields it asks of learners, its members, API keys
+and webhooks. Its administrators only: 404 for anyone who is not a member (as the issuer
+pages do), a page saying why (403) for its staff."""
 
 import functools
 from collections.abc import Callable
@@ -9,18 +9,20 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from credshare.api import services as api_services
 from credshare.core.errors import ApplicationError
 from credshare.network import selectors, services
+from credshare.network.branding import CONTENT_TYPES
 from credshare.network.forms import (
     ApiKeyForm,
+    BrandingForm,
     MemberAddForm,
     MoveForm,
     OnOffForm,
@@ -79,12 +81,26 @@ def _page(request, template: str, organization: Organization, nav: str, *, statu
 # Profile -----------------------------------------------------------------------------------
 
 
+def _profile_page(request, organization, *, form=None, branding_form=None, status=200):
+    """The profile form and, for an issuer, the branding form below it."""
+    if organization.is_issuer:
+        branding_form = branding_form or BrandingForm.for_organization(organization)
+    return _page(
+        request,
+        "profile.html",
+        organization,
+        "profile",
+        status=status,
+        form=form or ProfileForm.for_organization(organization),
+        branding_form=branding_form,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @organization_admin
 def profile(request: HttpRequest, organization: Organization) -> HttpResponse:
     if request.method == "GET":
-        form = ProfileForm.for_organization(organization)
-        return _page(request, "profile.html", organization, "profile", form=form)
+        return _profile_page(request, organization)
     form = ProfileForm(request.POST)
     done = _submit(
         form,
@@ -95,7 +111,47 @@ def profile(request: HttpRequest, organization: Organization) -> HttpResponse:
     if done:
         messages.success(request, _("The profile is saved."))
         return redirect("network:profile", slug=organization.slug)
-    return _page(request, "profile.html", organization, "profile", form=form, status=400)
+    return _profile_page(request, organization, form=form, status=400)
+
+
+def _issuing(organization: Organization) -> Organization:
+    """Only an organization that issues documents brands them."""
+    if not organization.is_issuer:
+        raise Http404
+    return organization
+
+
+@require_POST
+@organization_admin
+def branding(request: HttpRequest, organization: Organization) -> HttpResponse:
+    _issuing(organization)
+    form = BrandingForm(request.POST, request.FILES)
+    done = _submit(
+        form,
+        lambda: services.organization_branding_update(
+            organization=organization, by=request.user, **form.cleaned_data
+        ),
+    )
+    if done:
+        messages.success(request, _("The transcript branding is saved."))
+        return redirect(f"{reverse('network:profile', args=[organization.slug])}#branding")
+    return _profile_page(request, organization, branding_form=form, status=400)
+
+
+@require_GET
+@organization_admin
+@cache_control(private=True, no_cache=True)
+def logo(request: HttpRequest, organization: Organization) -> HttpResponse:
+    """The current logo, for the profile page (stored files have no public URL)."""
+    _issuing(organization)
+    if not organization.logo:
+        raise Http404
+    extension = organization.logo.name.rsplit(".", 1)[-1]
+    try:
+        handle = organization.logo.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, content_type=CONTENT_TYPES[extension])
 
 
 # Extra share fields ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import datetime
 
 from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -10,9 +11,11 @@ from credshare.accounts.models import User
 from credshare.billing.models import CreditEntry, FeePolicy, ShareBundle
 from credshare.billing.services import credit_grant
 from credshare.documents.models import Document
-from credshare.documents.pdf import transcript_pdf
+from credshare.documents.pdf import issuer_branding, issuer_heading, transcript_pdf
 from credshare.documents.services import document_issue
+from credshare.network.demo_branding import demo_logo_png
 from credshare.network.models import Membership, Organization, ShareField
+from credshare.network.services import organization_branding_update
 
 DEMO_PASSWORD = "credshare-demo-2026"  # noqa: S105 -- the README lists it; demo data only
 
@@ -105,6 +108,13 @@ ECOLE_FIELDS = [
     },
 ]
 
+# The demo issuers' colours (primary, accent); each gets a crest in them as its logo.
+ISSUER_BRANDING = {
+    "example-university": ("#7a1f2b", "#c9a227"),
+    "horizon-college": ("#0f5e63", "#e07a1f"),
+    "boreal-institute": ("#1d4d3a", "#8fb3c9"),
+}
+
 ZOE_DOCUMENTS = [
     {
         "issuer": "example-university",
@@ -156,11 +166,15 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        organizations = {}
+        organizations, branded = {}, []
         for values in ORGANIZATIONS:
             values = dict(values)
             slug = values.pop("slug")
-            organizations[slug], _ = Organization.objects.get_or_create(slug=slug, defaults=values)
+            organizations[slug], created = Organization.objects.get_or_create(
+                slug=slug, defaults=values
+            )
+            if created and slug in ISSUER_BRANDING:
+                branded.append(organizations[slug])
         FeePolicy.objects.get_or_create(
             issuer=organizations["example-university"],
             defaults={"sharing_is_free": False, "tax_rate_basis_points": 1300},
@@ -199,13 +213,23 @@ class Command(BaseCommand):
             organization=organizations["example-university"],
             defaults={"role": Membership.Role.ADMIN},
         )
-        person(
+        platform_admin = person(
             "admin@credshare.example",
             "Platform Admin",
             language="en",
             is_staff=True,
             is_superuser=True,
         )
+        for issuer in branded:
+            primary_color, accent_color = ISSUER_BRANDING[issuer.slug]
+            logo = demo_logo_png(primary_color=primary_color, accent_color=accent_color)
+            organization_branding_update(
+                organization=issuer,
+                by=platform_admin,
+                primary_color=primary_color,
+                accent_color=accent_color,
+                logo=SimpleUploadedFile("logo.png", logo, content_type="image/png"),
+            )
 
         for document in ZOE_DOCUMENTS:
             issuer = organizations[document["issuer"]]
@@ -217,12 +241,13 @@ class Command(BaseCommand):
                     title=document["title"],
                     issue_date=document["issue_date"],
                     pdf=transcript_pdf(
-                        issuer_name=issuer.name_fr,
+                        issuer_name=issuer_heading(issuer),
                         learner_name=zoe.full_name,
                         program=document["program"],
                         courses=document["courses"],
                         issue_date=document["issue_date"],
                         title=document["title"],
+                        branding=issuer_branding(issuer),
                     ),
                 )
         university = organizations["example-university"]
