@@ -136,8 +136,11 @@ def test_a_transcript_from_the_portal_shows_the_logo_and_colours_and_stays_signe
 ):
     data = issue_from_portal(client, registrar, university)
 
-    # The crest is 360 pixels square; it is embedded at print size, 240 pixels high.
+    # The crest is 360 pixels square; it is embedded at print size, 240 pixels high, deflated
+    # only (reportlab's ASCII85 on top would cost every row of a bulk job milliseconds).
     assert page_one_images(data) == [(240, 240)]
+    xobjects = first_page(data)["/Resources"]["/XObject"]
+    assert [list(xobjects[name]["/Filter"]) for name in xobjects] == [["/FlateDecode"]]
     assert pdfimages_pages(data, tmp_path) == ["1"]
     colors = page_one_colors(data)
     assert PRIMARY in colors["rg"]  # the band, the headings
