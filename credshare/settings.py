@@ -150,6 +150,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env("DATABASE_URL", "sqlite:///"))}
+# PostgreSQL's client programs for `manage.py backup` and `restore` (docs/backup.md): a bin
+# directory; empty, the commands find the server's version themselves.
+CREDSHARE_PG_BIN = env("CREDSHARE_PG_BIN")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
