@@ -239,6 +239,27 @@ def _notifications_data(addresses: Iterable[str]) -> list[dict]:
     ]
 
 
+def _activity_data(user: User) -> list[dict]:
+    """What the audit log says this person did (sign-ins with their IP address, shares made
+    and revoked...), when the audit app is installed. Only entries they are the actor of:
+    another person's actions on their shares are in the shares' access logs."""
+    if not apps.is_installed("credshare.audit"):
+        return []
+    from credshare.audit.models import AuditEntry
+
+    entries = AuditEntry.objects.filter(actor_user=user).order_by("sequence")
+    return [
+        {
+            "event": entry.event,
+            "at": _when(entry.at),
+            "ip": entry.ip,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+        }
+        for entry in entries
+    ]
+
+
 def privacy_export_data(*, user: User) -> tuple[dict, list[Document], list[Purchase]]:
     """Everything held about USER, as JSON-ready data, with the documents and purchases whose
     files go beside it. A fixed number of queries, however many rows there are."""
@@ -271,6 +292,7 @@ def privacy_export_data(*, user: User) -> tuple[dict, list[Document], list[Purch
         "credits": _ledger_data(user),
         "purchases": [_purchase_data(purchase) for purchase in purchases],
         "notifications": _notifications_data(a["email"] for a in addresses),
+        "activity": _activity_data(user),
     }
     return data, documents, purchases
 

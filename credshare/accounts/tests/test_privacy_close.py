@@ -113,9 +113,14 @@ def test_closing_removes_personal_data_and_keeps_documents_payments_and_the_ledg
     versions_before = list(DocumentVersion.objects.filter(document__learner=zoe).values("sha256"))
     ledger_before = list(CreditEntry.objects.filter(learner=zoe).values_list("kind", "amount"))
 
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=zoe, email="zoe.work@example.org", verified=True)
+
     close(signed_in)
 
     closed = User.objects.get(pk=zoe.pk)
+    assert not EmailAddress.objects.filter(user=zoe).exists()
     assert closed.full_name == ""
     assert closed.email.endswith("@account-closed.invalid")
     assert not User.objects.filter(email="zoe@example.org").exists()

@@ -8,7 +8,9 @@ import re
 import zipfile
 
 import pytest
+from django.apps import apps
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -93,7 +95,8 @@ def bobs_world(bob, bob_transcript, university, ecole):
 
 
 def download(client, user) -> zipfile.ZipFile:
-    client.force_login(user)
+    if "_auth_user_id" not in client.session:
+        client.force_login(user)
     response = client.get(EXPORT)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
@@ -236,6 +239,35 @@ def test_the_export_makes_the_same_number_of_queries_however_much_there_is(
     with CaptureQueriesContext(connection) as after:
         client.get(EXPORT)
     assert len(after) == len(before)
+
+
+@pytest.mark.skipif(not apps.is_installed("allauth.account"), reason="allauth's addresses")
+def test_every_address_of_the_account_is_listed_with_whether_it_is_verified(client, zoe):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=zoe, email=zoe.email, defaults={"primary": True, "verified": True}
+    )
+    EmailAddress.objects.create(user=zoe, email="zoe.work@example.org", verified=False)
+    archive = download(client, zoe)
+
+    assert json.loads(archive.read("data.json"))["emails"] == [
+        {"email": "zoe@example.org", "primary": True, "verified": True},
+        {"email": "zoe.work@example.org", "primary": False, "verified": False},
+    ]
+
+
+@pytest.mark.skipif(not apps.is_installed("credshare.audit"), reason="the audit log")
+def test_the_audit_log_of_the_learners_own_actions_is_in_it_and_nobody_elses(zoe, bob):
+    Client().login(username="bob@example.org", password=testing.PASSWORD)
+    zoes_browser = Client()
+    assert zoes_browser.login(username="zoe@example.org", password=testing.PASSWORD)
+
+    archive = download(zoes_browser, zoe)
+
+    activity = json.loads(archive.read("data.json"))["activity"]
+    assert [entry["event"] for entry in activity] == ["auth.signed_in"]
+    assert activity[0]["object_id"] == str(zoe.pk)
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client):
