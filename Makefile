@@ -14,7 +14,7 @@ NODE_VERIFIER := tools/vc-verifier
 NODE_STAMP := $(NODE_VERIFIER)/node_modules/.installed
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: run test install lint format translations messages bench bench-verify clean
+.PHONY: run test install lint format translations messages bench bench-pages bench-verify clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +54,13 @@ test: lint translations $(if $(NPM),$(NODE_STAMP))
 messages: install
 	$(BIN)/python manage.py makemessages --locale fr --no-obsolete --ignore '.venv/*' --ignore 'bench/*'
 
+# Over HTTP on PostgreSQL and gunicorn at 100,000 learners; the seeded database is kept for the
+# next run (bench/README.md).
 bench: install translations
+	$(BIN)/python bench/load.py
+
+# The list pages in-process at 10,000 learners, on SQLite and PostgreSQL.
+bench-pages: install translations
 	$(BIN)/python bench/pages.py
 
 # Verifications a second beside pdfsig and the Node verifier (bench/README.md).

@@ -39,6 +39,15 @@ def postgres_create_database(url: str) -> None:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def postgres_database_exists(url: str) -> bool:
+    import psycopg
+
+    name, admin_url = postgres_database_name(url)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    return found is not None
+
+
 def postgres_drop_database(url: str) -> None:
     import psycopg
     from psycopg import sql

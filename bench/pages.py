@@ -388,7 +388,25 @@ def seed_staff(receivers, password: str) -> dict[int, list]:
         for receiver_id, group in staff_by_receiver.items()
         for staff in group
     )
+    staff_enrol_mfa()
     return staff_by_receiver
+
+
+def staff_enrol_mfa() -> None:
+    """Staff must have an authenticator before any page opens to them (credshare/accounts):
+    every staff member without one gets an authenticator app, as they would have set up."""
+    from django.apps import apps
+
+    if not apps.is_installed("allauth.mfa"):
+        return
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from credshare.accounts.models import User
+
+    for user in User.objects.filter(memberships__isnull=False).distinct():
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, generate_totp_secret())
 
 
 def seed_learners(count: int, password: str) -> list:
@@ -628,19 +646,23 @@ class PagePlan:
     visits: list[Visit]
 
 
-def signed_in_client(user_id: int):
+def signed_in_client(user_id: int, environ: dict | None = None):
+    """A test client signed in as the user; ENVIRON adds to every request's WSGI environ
+    (bench/load.py sends the X-Forwarded-Proto of a TLS proxy)."""
     from django.test import Client
 
     from credshare.accounts.models import User
 
     # "localhost" is in the default ALLOWED_HOSTS; setup_test_environment() would allow the
     # test client's "testserver" too, but it also instruments every template render.
-    client = Client(SERVER_NAME="localhost")
+    client = Client(SERVER_NAME="localhost", **(environ or {}))
     client.force_login(User.objects.get(pk=user_id))
     return client
 
 
-def page_plans(args, world: World, rng: random.Random) -> list[PagePlan]:
+def page_plans(
+    args, world: World, rng: random.Random, environ: dict | None = None
+) -> list[PagePlan]:
     """For each page, the visits to make: a different learner each time for the learner pages
     (as many as there are requests, when there are that many learners), the big receiver's
     staff in turn for the inbox. The expected rows are read from the database beforehand."""
@@ -669,7 +691,7 @@ def page_plans(args, world: World, rng: random.Random) -> list[PagePlan]:
         .values_list("reference", flat=True)
     )
     inbox_expected = list(inbox_rows[:INBOX_PAGE_SIZE])
-    clients = {user_id: signed_in_client(user_id) for user_id in learner_ids}
+    clients = {user_id: signed_in_client(user_id, environ) for user_id in learner_ids}
     return [
         PagePlan(
             "documents",
@@ -684,7 +706,7 @@ def page_plans(args, world: World, rng: random.Random) -> list[PagePlan]:
         PagePlan(
             "inbox",
             reverse("inbox:list"),
-            [Visit(signed_in_client(i), inbox_expected) for i in world.inbox_staff_ids],
+            [Visit(signed_in_client(i, environ), inbox_expected) for i in world.inbox_staff_ids],
         ),
     ]
 
@@ -705,9 +727,6 @@ class QueryTimer:
 
 
 def measure(page: PagePlan, *, requests: int, warmup: int) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     visits = [page.visits[n % len(page.visits)] for n in range(warmup + requests)]
     for visit in visits[:warmup]:
         check(page, visit, visit.client.get(page.url))
@@ -719,15 +738,6 @@ def measure(page: PagePlan, *, requests: int, warmup: int) -> dict:
         timings.append((time.perf_counter() - started) * 1000)
         cpu_timings.append((time.process_time() - cpu_started) * 1000)
         check(page, visit, response)
-
-    # Counted apart from the timed requests: recording queries has a cost of its own.
-    counts, sql_ms = [], []
-    for visit in visits[warmup : warmup + QUERY_SAMPLES]:
-        timer = QueryTimer()
-        with connection.execute_wrapper(timer), CaptureQueriesContext(connection) as captured:
-            check(page, visit, visit.client.get(page.url))
-        counts.append(len(captured.captured_queries))
-        sql_ms.append(sum(timer.milliseconds))
 
     return {
         "url": page.url,
@@ -743,6 +753,24 @@ def measure(page: PagePlan, *, requests: int, warmup: int) -> dict:
         # PostgreSQL server): less sensitive than wall time to other work on the machine.
         "cpu_p50_ms": round(statistics.median(cpu_timings), 2),
         "cpu_p95_ms": round(percentile_95(cpu_timings), 2),
+        # Counted apart from the timed requests: recording queries has a cost of its own.
+        **count_queries(page, visits[warmup : warmup + QUERY_SAMPLES]),
+    }
+
+
+def count_queries(page: PagePlan, visits: list[Visit]) -> dict:
+    """The queries of one in-process request of each visit: how many, and their time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts, sql_ms = [], []
+    for visit in visits:
+        timer = QueryTimer()
+        with connection.execute_wrapper(timer), CaptureQueriesContext(connection) as captured:
+            check(page, visit, visit.client.get(page.url))
+        counts.append(len(captured.captured_queries))
+        sql_ms.append(sum(timer.milliseconds))
+    return {
         "queries_min": min(counts),
         "queries_max": max(counts),
         "sql_ms_mean": round(statistics.fmean(sql_ms), 2),
