@@ -32,6 +32,7 @@ from credshare.accounts.models import User
 from credshare.billing.models import CreditEntry, Purchase
 from credshare.billing.receipts import receipt_pdf
 from credshare.billing.selectors import credit_balances
+from credshare.billing.views import RECEIPT_STATUSES  # the purchases that have a receipt
 from credshare.core.errors import ApplicationError
 from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Membership
@@ -43,8 +44,6 @@ from credshare.sharing.services import share_revoke
 EXPORT_FORMAT = "credshare-export/1"
 # A closed account's address: unique, and in a domain that can never receive mail (RFC 2606).
 CLOSED_EMAIL_DOMAIN = "account-closed.invalid"
-# The same statuses as the payments page: only these purchases have a receipt.
-RECEIPT_STATUSES = {Purchase.Status.PAID, Purchase.Status.REFUNDED}
 
 
 class AccountCloseError(ApplicationError):
