@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.module_loading import import_string
 
 from credshare import cli
+from credshare.core import testing_processes
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -172,12 +172,6 @@ def test_an_unknown_subcommand_is_an_error(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_credshare_web_serves_pages_with_gunicorn(tmp_path):
     """The real thing: migrate a SQLite file, start gunicorn on loopback, GET the sign-in page."""
     environment = {
@@ -197,7 +191,7 @@ def test_credshare_web_serves_pages_with_gunicorn(tmp_path):
     environment["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     migrated = manage("migrate", "--noinput", env=environment)
     assert migrated.returncode == 0, migrated.stderr
-    port = free_port()
+    port = testing_processes.free_port()
     credshare = Path(sys.executable).with_name("credshare")
     server = subprocess.Popen(  # noqa: S603
         [credshare, "web", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
