@@ -31,8 +31,8 @@ class UserLanguageMiddleware:
 # The pages a staff member without an authenticator may still reach: setting one up (allauth's
 # mfa_* pages, and the password check its activation asks for), signing out, the language.
 MFA_SETUP_URL_NAMES = {"account_reauthenticate", "account_logout", "logout", "language_switch"}
-# The verdict is kept in the session, so a page costs no query for it; it is taken again at
-# sign-in, when the person's authenticators change, and at the latest after this many
+# A "not required" verdict is kept in the session, so a page costs no query for it; it is
+# taken again at sign-in, when an authenticator is removed, and at the latest after this many
 # seconds (someone made a member while signed in).
 MFA_VERDICT_SESSION_KEY = "credshare_mfa_setup_required"
 MFA_VERDICT_SECONDS = 300
@@ -63,11 +63,11 @@ class StaffMfaRequiredMiddleware:
         if url_name.startswith("mfa_") or url_name in MFA_SETUP_URL_NAMES:
             return None
         verdict = request.session.get(MFA_VERDICT_SESSION_KEY)
-        if verdict and time.time() - verdict[1] < MFA_VERDICT_SECONDS:
-            required = verdict[0]
-        else:
-            required = mfa_verdict_refresh(session=request.session, user=user)
-        if not required:
+        if verdict and not verdict[0] and time.time() - verdict[1] < MFA_VERDICT_SECONDS:
+            return None
+        # Not known, stale, or "required": look again (an authenticator may just have been
+        # added), a query that only people about to be sent to the MFA page pay for.
+        if not mfa_verdict_refresh(session=request.session, user=user):
             return None
         messages.warning(
             request,

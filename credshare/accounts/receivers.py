@@ -1,13 +1,13 @@
 """Hooks into allauth and django.contrib.auth; they only call services or session helpers.
 
 The session's MFA verdict (middleware.StaffMfaRequiredMiddleware) is taken at every sign-in
-(allauth's and force_login alike) and whenever an authenticator is added or removed in this
-session. A newly verified address settles what waits for it (services.email_address_verified).
+(allauth's and force_login alike) and when an authenticator is removed in this session.
+A newly verified address settles what waits for it (services.email_address_verified).
 """
 
 from allauth.account.models import EmailAddress
 from allauth.account.signals import email_confirmed, user_signed_up
-from allauth.mfa.signals import authenticator_added, authenticator_removed
+from allauth.mfa.signals import authenticator_removed
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
@@ -21,7 +21,6 @@ def _take_mfa_verdict_at_sign_in(sender, request, user, **kwargs):
         mfa_verdict_refresh(session=request.session, user=user)
 
 
-@receiver(authenticator_added, dispatch_uid="credshare_mfa_verdict_added")
 @receiver(authenticator_removed, dispatch_uid="credshare_mfa_verdict_removed")
 def _take_mfa_verdict_again(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
