@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "credshare.api",
     "credshare.webhooks",
     "credshare.ops",
+    "credshare.audit",
     "ninja",
     # Accounts (credshare/accounts): sign-up, email addresses, password reset, MFA.
     "allauth",
@@ -122,6 +123,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "credshare.core.middleware.CsrfViewMiddlewareForNoReferrerPages",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Makes the request known to the audit log (its IP, its user or API key).
+    "credshare.audit.middleware.AuditRequestMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "credshare.accounts.middleware.StaffMfaRequiredMiddleware",
     "credshare.accounts.middleware.UserLanguageMiddleware",

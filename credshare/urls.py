@@ -32,6 +32,7 @@ urlpatterns = [
     path("s/", include("credshare.sharing.recipient_urls")),
     path("api/v1/", api.urls),
     path("org/", include("credshare.network.urls")),
+    path("org/", include("credshare.audit.urls")),
     path("", include("credshare.verification.urls")),
     path("", include("credshare.credentials.urls")),
     path("account/privacy/", include("credshare.accounts.privacy_urls")),

@@ -12,6 +12,8 @@ from credshare.accounts.selectors import user_with_email
 from credshare.api.errors import ApiError
 from credshare.api.models import ApiKey, IdempotencyRecord
 from credshare.api.selectors import issued_document_by_external_id
+from credshare.audit.models import Event as AuditEvent
+from credshare.audit.services import api_key_audit_record
 from credshare.core.errors import ApplicationError
 from credshare.documents import bulk
 from credshare.documents.models import Document, DocumentVersion, IssuanceJob
@@ -57,14 +59,17 @@ def api_key_create(*, organization, name: str, scopes: list[str], by) -> tuple[A
         scopes=scopes,
         created_by=by,
     )
+    api_key_audit_record(event=AuditEvent.API_KEY_CREATED, key=key, actor=by)
     return key, f"{KEY_PREFIX}_{prefix}_{secret}"
 
 
+@transaction.atomic
 def api_key_revoke(*, key: ApiKey, by) -> ApiKey:
     """Revoke a key: its next request fails."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        api_key_audit_record(event=AuditEvent.API_KEY_REVOKED, key=key, actor=by)
     return key
 
 

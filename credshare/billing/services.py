@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credshare.accounts.models import User
+from credshare.audit.services import purchase_audit_record
 from credshare.billing.models import CreditEntry, FeePolicy, PaymentEvent, Purchase, ShareBundle
 from credshare.billing.selectors import credit_balances, locked_document_ids
 from credshare.core.errors import ApplicationError
@@ -145,6 +146,7 @@ def _transition(purchase: Purchase, kind: str) -> None:
     else:
         return
     purchase.save(update_fields=["status", "paid_at", "refunded_at"])
+    purchase_audit_record(purchase=purchase)
     if paid_now:
         # The learner's receipt by email, queued in this transaction: applied once with the
         # event, and never sent if the payment rolls back. (Imported here: receipts imports

@@ -6,6 +6,8 @@ from django.db import transaction
 from django.db.models import Max
 
 from credshare.accounts.models import User
+from credshare.audit.models import Event as AuditEvent
+from credshare.audit.services import document_audit_record
 from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Organization
 
@@ -62,6 +64,7 @@ def document_issue(
         valid_until=valid_until,
     )
     _version_create(document=document, pdf=pdf)
+    document_audit_record(event=AuditEvent.DOCUMENT_ISSUED, document=document)
     return document
 
 
@@ -69,7 +72,11 @@ def document_issue(
 def document_version_add(*, document: Document, pdf: bytes) -> DocumentVersion:
     """A correction: every share of the document serves the new version from now on."""
     Document.objects.select_for_update().only("pk").get(pk=document.pk)
-    return _version_create(document=document, pdf=pdf)
+    version = _version_create(document=document, pdf=pdf)
+    document_audit_record(
+        event=AuditEvent.DOCUMENT_VERSIONED, document=document, details={"version": version.number}
+    )
+    return version
 
 
 def _document_url(document: Document) -> str:
@@ -139,4 +146,10 @@ def document_withdraw(
     from credshare.webhooks.services import document_event_publish
 
     document_event_publish(document=locked, event_type="document.withdrawn")
+    document_audit_record(
+        event=AuditEvent.DOCUMENT_REVOKED if revoke else AuditEvent.DOCUMENT_WITHDRAWN,
+        document=locked,
+        actor=by,
+        details={"reason": locked.status_reason},
+    )
     return document

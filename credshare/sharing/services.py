@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from credshare.accounts.models import User
+from credshare.audit.models import Event as AuditEvent
+from credshare.audit.services import share_audit_record
 from credshare.billing.models import CreditEntry
 from credshare.billing.selectors import credit_needs_for_documents, locked_document_ids
 from credshare.core.errors import ApplicationError
@@ -121,6 +123,9 @@ def _share_create(
             learner=owner, issuer=need.issuer, kind=CreditEntry.Kind.SPEND, amount=-1, share=share
         )
         for need in needs
+    )
+    share_audit_record(
+        event=AuditEvent.SHARE_CREATED, share=share, actor=owner, documents=documents
     )
     return share, True
 
@@ -266,6 +271,7 @@ def share_revoke(*, share: Share) -> Share:
                 share.revoked_at = now
                 if share.expiry_announced_at is None:
                     share_event_publish(share=share, event_type=Event.SHARE_REVOKED)
+                share_audit_record(event=AuditEvent.SHARE_REVOKED, share=share)
             else:
                 share.refresh_from_db(fields=["revoked_at"])
     return share
@@ -416,6 +422,8 @@ def share_access_record(
         )
         if action == ShareAccess.Action.OPENED and share.notify_owner_on_first_open:
             _notify_owner_of_first_opening(share=share, access=access)
+        if action == ShareAccess.Action.OPENED:
+            share_audit_record(event=AuditEvent.SHARE_OPENED, share=share, actor=user)
         return access
 
 
