@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # allauth.mfa's WebAuthn pages load the humanize template tags.
+    "django.contrib.humanize",
 ]
 
 MIDDLEWARE = [
