@@ -204,9 +204,10 @@ def test_credshare_web_serves_pages_with_gunicorn(tmp_path):
     try:
         body = None
         deadline = time.monotonic() + 60
+        login_url = f"http://127.0.0.1:{port}/accounts/login/"
         while body is None and time.monotonic() < deadline and server.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as r:  # noqa: S310
+                with urllib.request.urlopen(login_url, timeout=5) as r:  # noqa: S310
                     assert r.status == 200
                     body = r.read().decode()
             except OSError:
@@ -227,7 +228,7 @@ def test_credshare_web_serves_pages_with_gunicorn(tmp_path):
         server.terminate()
         output, _ = server.communicate(timeout=30)
     # gunicorn's access log goes to stdout, one line per request.
-    assert re.search(r'"GET /login/ HTTP/1\.1" 200', output), output
+    assert re.search(r'"GET /accounts/login/ HTTP/1\.1" 200', output), output
 
 
 COMPOSE = ROOT / "compose.yaml"
