@@ -120,7 +120,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     started = time.perf_counter()
-    load_at_start = os.getloadavg()
     name, _ = postgres_database_name(args.postgres_url)
     state = STATE_ROOT / name
     reuse = prepare_database(args, state)
@@ -149,17 +148,20 @@ def main() -> None:
         if {"pages", "open"} & set(args.workloads):
             with web_server(args.workers, args.threads, state / "gunicorn.log") as server:
                 if "pages" in args.workloads:
+                    load = os.getloadavg()
                     report = workload_pages(args, world, rng, server)
-                    written += finish("pages", report, context, load_at_start, args.out_dir)
+                    written += finish("pages", report, context, load, args.out_dir)
                 if "open" in args.workloads:
+                    load = os.getloadavg()
                     report = workload_open(args, world, server)
-                    written += finish("open", report, context, load_at_start, args.out_dir)
+                    written += finish("open", report, context, load, args.out_dir)
         if "memory" in args.workloads:
             # One worker, so that it receives every request.
             with web_server(1, args.threads, state / "gunicorn-memory.log") as server:
+                load = os.getloadavg()
                 report = workload_memory(args, world, rng, server)
                 context["server"] = {**context["server"], "workers": 1}
-                written += finish("memory", report, context, load_at_start, args.out_dir)
+                written += finish("memory", report, context, load, args.out_dir)
     finally:
         from django.db import connections
 
@@ -1006,6 +1008,8 @@ def workload_memory(args, world: pages.World, rng: random.Random, server: Server
 
 
 def finish(name: str, report: dict, context: dict, load_at_start, out_dir: Path) -> list[Path]:
+    """Write the workload's JSON report and plot; LOAD_AT_START is the load average when the
+    workload began."""
     report = {
         "workload": name,
         **context,
