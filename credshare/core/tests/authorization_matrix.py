@@ -37,9 +37,6 @@ States: shares active, expired, revoked, or active with a document the issuer wi
 (shared_doc_withdrawn); documents active, withdrawn, revoked, or locked (a collection fee
 unpaid); "any" for a pattern without such an object.
 
-mfa_list_webauthn is left out for signed-in people: its allauth template loads `humanize`,
-which is not installed (a 500, reported); put its cells back once it renders.
-
 `admin:*` stands for every pattern of the Django admin: its row is checked against the
 admin's home and every registered model's list and add pages.
 """
@@ -334,7 +331,7 @@ mfa_deactivate_totp                  GET    any                  login 404   302
 mfa_view_recovery_codes              GET    any                  login 404   404   404
 mfa_download_recovery_codes          GET    any                  login 404   404   404
 mfa_generate_recovery_codes          GET    any                  login 302   302   302
-mfa_list_webauthn                    GET    any                  login -     -     -
+mfa_list_webauthn                    GET    any                  login 200   200   200
 mfa_add_webauthn                     GET    any                  login 302   302   302
 mfa_reauthenticate_webauthn          GET    any                  login 302   302   302
 mfa_edit_webauthn                    GET    any                  login 302   302   302
