@@ -385,7 +385,7 @@ def account_close(*, user: User, password: str, code: str = "") -> None:
         )
 
     with transaction.atomic():
-        User.objects.select_for_update().only("pk").get(pk=user.pk)
+        User.objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
         for share in Share.objects.live().filter(owner=user):
             share_revoke(share=share)
         Share.objects.filter(owner=user).update(

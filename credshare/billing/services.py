@@ -159,7 +159,7 @@ def _transition(purchase: Purchase, kind: str) -> None:
 def _reverse_unused_credits(purchase: Purchase) -> None:
     """Take back what is left of a refunded bundle: its credits, or fewer if some were spent
     already (shares made stay made)."""
-    User.objects.select_for_update().only("pk").get(pk=purchase.learner_id)
+    User.objects.select_for_update(no_key=True).only("pk").get(pk=purchase.learner_id)
     # The whole balance, free shares included: a free share spent earlier leaves the ledger
     # below what the learner holds, and must not shield the refunded credits.
     held = credit_balances(learner=purchase.learner, issuer_ids=[purchase.issuer_id])[

@@ -265,7 +265,7 @@ def ensure_issuer_key(issuer) -> IssuerKey:
     ca = ensure_ca()
     with transaction.atomic():
         # Two requests issuing the first document of an issuer at once: one creates the key.
-        type(issuer).objects.select_for_update().only("pk").get(pk=issuer.pk)
+        type(issuer).objects.select_for_update(no_key=True).only("pk").get(pk=issuer.pk)
         existing = IssuerKey.objects.filter(issuer=issuer, is_active=True).first()
         if existing is not None:
             return existing

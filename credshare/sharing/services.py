@@ -52,9 +52,14 @@ def share_url(token: str) -> str:
 
 
 def _lock_learner(learner: User) -> None:
-    """Serialize a learner's credit spending: SELECT ... FOR UPDATE on PostgreSQL. SQLite
-    needs no row lock: its transactions start IMMEDIATE (see settings), one writer at a time."""
-    User.objects.select_for_update().only("pk").get(pk=learner.pk)
+    """Serialize a learner's credit spending: SELECT ... FOR NO KEY UPDATE on PostgreSQL. SQLite
+    needs no row lock: its transactions start IMMEDIATE (see settings), one writer at a time.
+
+    Every lock taken only to serialize (here, and on organizations and issuers) is NO KEY:
+    it still excludes its twin, but not the KEY SHARE that inserting a row referring to the
+    locked one takes (an audit entry naming the learner), so it cannot deadlock against the
+    audit chain's lock."""
+    User.objects.select_for_update(no_key=True).only("pk").get(pk=learner.pk)
 
 
 def _share_create(
