@@ -397,6 +397,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credshare.webhooks.tasks.announce_expired_shares",
         "schedule": 300.0,
     },
+    # Expired idempotency records, finished sign-in throttles, expired sessions.
+    "clean-up": {"task": "credshare.ops.clean_up", "schedule": 3600.0},
 }
 
 # Webhooks (credshare/webhooks): seconds each network step of a delivery may take (connect,

@@ -1,7 +1,8 @@
 """The webhook scheduler: `deliver_webhooks` attempts every delivery that is due (first
 attempts that no background task sent, and retries) and announces shares that expired;
-`deliver_webhooks --loop` keeps doing so until SIGTERM or SIGINT, and is what an installation
-without Celery runs beside the web server. Several may run at once: each delivery attempt and
+`deliver_webhooks --loop` keeps doing so until SIGTERM or SIGINT, and runs the hourly clean-ups
+(credshare/ops/cleanup.py): it is the scheduler of an installation without Celery, run beside
+the web server. Several may run at once: each delivery attempt and
 each expiry announcement is claimed by one of them only."""
 
 import logging
@@ -12,6 +13,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from credshare.ops.cleanup import clean_up
 from credshare.webhooks.services import deliver_due, shares_expired_announce
 
 logger = logging.getLogger(__name__)
@@ -19,6 +21,9 @@ logger = logging.getLogger(__name__)
 BATCH = 100
 # Seconds between two looks for expired shares with --loop: expiry dates are whole days.
 ANNOUNCE_INTERVAL = 60.0
+# Seconds between two runs of the clean-ups (credshare/ops/cleanup.py) with --loop, which
+# is the scheduler of an installation without Celery beat.
+CLEAN_UP_INTERVAL = 3600.0
 
 
 class Command(BaseCommand):
@@ -58,7 +63,7 @@ class Command(BaseCommand):
             number: signal.signal(number, lambda *_: stop.set())
             for number in (signal.SIGTERM, signal.SIGINT)
         }
-        last_announce = None
+        last_announce = last_clean_up = None
         try:
             while not stop.is_set():
                 # As between requests: drop connections that broke or outlived CONN_MAX_AGE.
@@ -69,6 +74,11 @@ class Command(BaseCommand):
                     ):
                         last_announce = time.monotonic()
                         self._announce(verbosity)
+                    if last_clean_up is None or time.monotonic() - last_clean_up >= (
+                        CLEAN_UP_INTERVAL
+                    ):
+                        last_clean_up = time.monotonic()
+                        clean_up()
                     busy = self._deliver(workers, verbosity, should_stop=stop.is_set)
                 except Exception:
                     # The database restarting, say: try again on the next pass.
