@@ -10,6 +10,10 @@ import os
 import shutil
 from pathlib import Path
 
+# Gunicorn 27's control socket (a Unix socket in the user's home, one fixed path) is not
+# used here, and two servers on one host (two ports, as in the tests) would both claim it.
+control_socket_disable = True
+
 
 def on_starting(server):
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
