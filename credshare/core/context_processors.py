@@ -1,29 +1,18 @@
-import functools
-
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from credshare.network.models import Membership, Organization
+from credshare.network.selectors import organizations_of_request_user
 
 
 def navigation(request: HttpRequest) -> dict:
     """What the header links to for an organization's members: the inbox (members of a
     receiving organization), each issuing organization's billing pages (its members) and
     each organization's settings (its administrators). Lazy, so pages that do not render
-    the header pay no query; one query for all."""
-    user = getattr(request, "user", None)
+    the header pay no query; one query for all, kept on the request for the views."""
 
-    @functools.cache
     def organizations() -> list[Organization]:
-        if not (user and user.is_authenticated):
-            return []
-        return list(
-            Organization.objects.filter(memberships__user=user)
-            .only("slug", "name_en", "name_fr", "is_issuer", "is_receiver")
-            .annotate(member_role=F("memberships__role"))
-            .order_by("name_en")
-        )
+        return organizations_of_request_user(request)
 
     def staffs_a_receiver() -> bool:
         return any(organization.is_receiver for organization in organizations())

@@ -1,17 +1,18 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from credshare.core.pagination import uncounted_page
 from credshare.core.views import gone
 from credshare.documents.selectors import current_version
 from credshare.documents.views import pdf_response
+from credshare.network.selectors import organizations_of_request_user
 from credshare.sharing.models import Share, ShareAccess
 from credshare.sharing.recipient_views import share_page_headers
 from credshare.sharing.selectors import (
-    organizations_staffed_by,
     received_share_or_404,
+    received_share_version_or_404,
     shares_received_by,
 )
 from credshare.sharing.services import share_access_record
@@ -23,11 +24,12 @@ PAGE_SIZE = 25
 @login_required
 @require_GET
 def inbox_list(request: HttpRequest) -> HttpResponse:
-    organizations = list(organizations_staffed_by(user=request.user))
+    organizations = [o for o in organizations_of_request_user(request) if o.is_receiver]
     if not organizations:
         raise Http404
-    page = Paginator(shares_received_by(organizations=organizations), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    # Uncounted: an inbox grows to 100,000 shares, too many to count on every view.
+    page = uncounted_page(
+        shares_received_by(organizations=organizations), request.GET.get("page"), PAGE_SIZE
     )
     return render(request, "inbox/inbox_list.html", {"page": page, "organizations": organizations})
 
@@ -56,13 +58,14 @@ def inbox_document_file(
     request: HttpRequest, pk: int, document_pk: int, *, as_attachment: bool
 ) -> HttpResponse:
     """A shared document's newest version, inline or as a download; each one is recorded."""
-    share = received_share_or_404(user=request.user, pk=pk)
+    share, version = received_share_version_or_404(
+        user=request.user, pk=pk, document_pk=document_pk
+    )
     if share.state != Share.State.ACTIVE:
         return gone(request, state=share.state)
-    document = next((d for d in share.documents.all() if d.pk == document_pk), None)
-    version = current_version(document) if document is not None else None
     if version is None:
         raise Http404
+    document = version.document
     if not document.is_active:
         return gone(request, state="withdrawn")
     share_access_record(

@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -63,3 +63,22 @@ def api_keys_of(*, organization: Organization) -> QuerySet[ApiKey]:
 
 def api_key_of_organization_or_404(*, organization: Organization, public_id: uuid.UUID) -> ApiKey:
     return get_object_or_404(api_keys_of(organization=organization), public_id=public_id)
+
+
+def organizations_of_request_user(request) -> list[Organization]:
+    """The organizations the signed-in user is a member of, by name, each with its
+    `member_role`; none for a visitor. Read once a request and kept on it: the header's links
+    (core.context_processors.navigation) and the inbox both need them."""
+    cached = getattr(request, "_credshare_member_organizations", None)
+    if cached is None:
+        user = getattr(request, "user", None)
+        cached = []
+        if user is not None and user.is_authenticated:
+            cached = list(
+                Organization.objects.filter(memberships__user=user)
+                .only("slug", "name_en", "name_fr", "is_issuer", "is_receiver")
+                .annotate(member_role=F("memberships__role"))
+                .order_by("name_en")
+            )
+        request._credshare_member_organizations = cached
+    return cached

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from credshare.accounts.models import User
 from credshare.billing.selectors import CreditNeed
-from credshare.documents.models import Document
+from credshare.documents.models import Document, DocumentVersion
 from credshare.documents.selectors import newest_versions_first
 from credshare.network.models import Organization, ShareField
 from credshare.sharing.models import Share, ShareAccess
@@ -76,6 +76,28 @@ def received_share_or_404(*, user: User, pk: int) -> Share:
     )
     shares = _shares_addressed_to(organizations_staffed_by(user=user))
     return get_object_or_404(shares.prefetch_related(documents), pk=pk)
+
+
+def received_share_version_or_404(
+    *, user: User, pk: int, document_pk: int
+) -> tuple[Share, DocumentVersion | None]:
+    """What serving one document of a received share needs, in two queries: the share, if it
+    is addressed to one of the user's organizations (any other is a 404), with its recipient;
+    and the newest version of that document, with the document, if the share holds it (None
+    otherwise). Opening a file is the recipient's hottest path: unlike received_share_or_404
+    it loads neither the share's other documents nor their versions."""
+    shares = Share.objects.filter(
+        channel=Share.Channel.ORGANIZATION,
+        recipient_organization__in=organizations_staffed_by(user=user),
+    ).select_related("recipient_organization")
+    share = get_object_or_404(shares, pk=pk)
+    version = (
+        DocumentVersion.objects.filter(document_id=document_pk, document__shares=share)
+        .select_related("document")
+        .order_by("-number")
+        .first()
+    )
+    return share, version
 
 
 def share_blockers(

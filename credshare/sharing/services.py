@@ -416,19 +416,25 @@ def share_access_record(
     version: DocumentVersion | None = None,
 ) -> ShareAccess:
     """Record an access; on a share's first opening, tell its owner if they asked to know."""
+    access = ShareAccess(
+        share=share,
+        action=action,
+        user=user,
+        organization=organization,
+        document=document,
+        version=version,
+    )
+    if action != ShareAccess.Action.OPENED:
+        # A view or a download writes this one row and nothing else: a single INSERT is
+        # atomic on its own, without a transaction block's BEGIN and COMMIT round trips
+        # (every file a recipient opens comes here).
+        access.save(force_insert=True)
+        return access
     with transaction.atomic():
-        access = ShareAccess.objects.create(
-            share=share,
-            action=action,
-            user=user,
-            organization=organization,
-            document=document,
-            version=version,
-        )
-        if action == ShareAccess.Action.OPENED and share.notify_owner_on_first_open:
+        access.save(force_insert=True)
+        if share.notify_owner_on_first_open:
             _notify_owner_of_first_opening(share=share, access=access)
-        if action == ShareAccess.Action.OPENED:
-            share_audit_record(event=AuditEvent.SHARE_OPENED, share=share, actor=user)
+        share_audit_record(event=AuditEvent.SHARE_OPENED, share=share, actor=user)
         return access
 
 

@@ -21,9 +21,10 @@ from credshare.sharing.services import share_access_record
 DOCUMENTS_PAGE_QUERIES = 9
 # My shares: count, shares with recipients and times opened, their documents with issuers.
 MY_SHARES_QUERIES = 6
-# Inbox: the user's organizations, count, shares with owners and recipients, the recipients'
-# extra fields, the documents with issuers.
-INBOX_QUERIES = 8
+# Inbox: the user's organizations (shared with the header's link), the shares with owners and
+# recipients (one more row than a page, in place of counting them all), the recipients' extra
+# fields, the documents with issuers.
+INBOX_QUERIES = 6
 
 
 def add_documents(learner, issuers, count: int) -> None:

@@ -2,8 +2,10 @@
 and what is served."""
 
 import datetime
+import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -12,6 +14,7 @@ from credshare.billing.models import CreditEntry
 from credshare.core import testing
 from credshare.documents.models import Document
 from credshare.documents.services import document_version_add
+from credshare.inbox import views as inbox_views
 from credshare.sharing.models import Share, ShareAccess
 
 
@@ -189,6 +192,62 @@ def test_share_page_shows_the_share_and_links_to_each_document(
         assert document.title in page
         assert document_url("inbox:view", share_to_ecole, document) in page
         assert document_url("inbox:download", share_to_ecole, document) in page
+
+
+@pytest.fixture
+def five_shares_to_ecole(zoe, free_college, ecole, monkeypatch):
+    """Five shares, REF-1 (oldest) to REF-5, on pages of two."""
+    monkeypatch.setattr(inbox_views, "PAGE_SIZE", 2)
+    document = testing.make_document(zoe, free_college, "College certificate")
+    for n in range(1, 6):
+        testing.share_with(
+            zoe, [document], ecole, reference=f"REF-{n}", field_values={"application_number": "1"}
+        )
+
+
+def references_on(page: str) -> list[str]:
+    return re.findall(r"<td>(REF-\d)</td>", page)
+
+
+@pytest.mark.parametrize(
+    ("query", "references", "previous", "next_"),
+    [
+        ("", ["REF-5", "REF-4"], None, "?page=2"),
+        ("?page=2", ["REF-3", "REF-2"], "?page=1", "?page=3"),
+        ("?page=3", ["REF-1"], "?page=2", None),
+    ],
+)
+def test_the_inbox_pages_newest_first_without_counting_its_shares(
+    camille_client, five_shares_to_ecole, query, references, previous, next_
+):
+    page = camille_client.get(reverse("inbox:list") + query).content.decode()
+
+    assert references_on(page) == references
+    assert (f'href="{previous}" rel="prev"' in page) == (previous is not None)
+    assert (f'href="{next_}" rel="next"' in page) == (next_ is not None)
+    number = int(query.removeprefix("?page=") or 1)
+    # No "of 3": knowing the number of pages would take counting every share.
+    assert f"<span>Page {number}</span>" in page
+
+
+@pytest.mark.parametrize("page_number", ["4", "0", "-1", "abc", "99999999999999999999"])
+def test_a_page_past_the_end_or_not_a_page_shows_the_first_page(
+    camille_client, five_shares_to_ecole, page_number
+):
+    response = camille_client.get(reverse("inbox:list"), {"page": page_number})
+
+    assert response.status_code == 200
+    assert references_on(response.content.decode()) == ["REF-5", "REF-4"]
+
+
+def test_the_inbox_pages_in_french(camille_client, five_shares_to_ecole):
+    camille_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+
+    page = camille_client.get(reverse("inbox:list"), {"page": "2"}).content.decode()
+
+    assert "<span>Page 2</span>" in page
+    assert 'rel="prev">Précédent</a>' in page
+    assert 'rel="next">Suivant</a>' in page
 
 
 def test_a_revoked_share_is_listed_without_a_link(camille_client, share_to_ecole):
