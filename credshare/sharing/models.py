@@ -174,7 +174,11 @@ class ShareAccess(models.Model):
         VIEWED = "viewed", _("Viewed")
         DOWNLOADED = "downloaded", _("Downloaded")
 
-    share = models.ForeignKey(Share, on_delete=models.CASCADE, related_name="accesses")
+    # No index of its own: the (share, action) index serves every lookup by share, and each
+    # access written would update one more index.
+    share = models.ForeignKey(
+        Share, on_delete=models.CASCADE, related_name="accesses", db_index=False
+    )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     at = models.DateTimeField(_("when"), default=timezone.now)
     user = models.ForeignKey(
