@@ -15,10 +15,10 @@ from credshare.sharing.services import share_access_record
 
 # Every page: the session, the user, and the header's "Inbox" link (a receiving organization's
 # member?). Change a count only with a reason: a count that grows with the rows is what these
-# catch. Documents: count, documents with issuers, which issuers charge, the balances (free
-# shares, then the ledger), which issuers ask a collection fee (and, only when some do, which
-# of those documents are paid).
-DOCUMENTS_PAGE_QUERIES = 9
+# catch. Documents: count, documents with issuers, the issuers' sharing policies (who charges,
+# their free shares), the ledger, which issuers ask a collection fee (and, only when some do,
+# which of those documents are paid).
+DOCUMENTS_PAGE_QUERIES = 8
 # My shares: count, shares with recipients and times opened, their documents with issuers.
 MY_SHARES_QUERIES = 6
 # Inbox: the user's organizations (shared with the header's link), the shares with owners and
