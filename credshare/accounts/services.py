@@ -111,5 +111,10 @@ def invitations_accept_for_address(*, email: str, user: User) -> int:
 
 def email_address_verified(*, address: EmailAddress) -> None:
     """ADDRESS was just verified on its account (sign-up, a confirmation link, an
-    invitation): its open invitations are settled."""
-    invitations_accept_for_address(email=address.email, user=address.user)
+    invitation): its open invitations are settled, and the documents issued to it while it
+    had no account move into the account."""
+    from credshare.documents.services import documents_claim
+
+    with transaction.atomic():
+        invitations_accept_for_address(email=address.email, user=address.user)
+        documents_claim(user=address.user, email=address.email)

@@ -45,14 +45,18 @@ def _record(payload: schemas.PdfOrRecord) -> dict | None:
 )
 @idempotent
 def document_issue(request: HttpRequest, payload: schemas.DocumentIn):
-    """Put a document into a learner's account (the learner must have an account with
-    `learner_email`): either your PDF (`pdf_base64`; no JavaScript, launch actions, embedded
-    files or encryption), or a transcript's data (`record`), which credshare renders as a
-    PDF. credshare signs the PDF. 201 with the new document; 200 with the document already
-    issued under the same `external_id`. Scope `documents:issue`."""
+    """Put a document into the account of the learner at `learner_email`; with no account
+    there yet, the document waits for the learner (`learner_has_account` false), who is
+    invited by email to claim it (`learner_name` is then required). Either your PDF
+    (`pdf_base64`; no JavaScript, launch actions, embedded files or encryption), or a
+    transcript's data (`record`), which credshare renders as a PDF. credshare signs the PDF.
+    201 with the new document; 200 with the document already issued under the same
+    `external_id`. Scope `documents:issue`."""
     document, created = api_document_issue(
         issuer=request.auth.organization,
         learner_email=payload.learner_email,
+        learner_name=payload.learner_name,
+        language=payload.language,
         document_type=payload.type,
         title=payload.title,
         issue_date=payload.issue_date,

@@ -37,8 +37,8 @@ Every error has the same shape, whatever its status:
 the `Accept-Language` header (French or English). `details`, present only when there are
 some, names the parts of the request at fault (`loc`, `field`) with their own code and
 message. Codes: `invalid_request` (400 or 422: the request does not match this schema),
-`invalid_cursor`, `invalid_pdf`, `unknown_learner`, `invalid_idempotency_key`, the bulk
-upload's codes (400);
+`invalid_cursor`, `invalid_pdf`, `invalid_email`, `learner_name_required`,
+`invalid_idempotency_key`, the bulk upload's codes (400);
 `invalid_key` (401); `missing_scope`, `not_an_issuer` (403); `not_found` (404);
 `method_not_allowed` (405); `document_not_active` (409); `share_expired`, `share_revoked`,
 `document_withdrawn` (410); `too_large` (413); `idempotency_key_reused` (422);

@@ -77,7 +77,10 @@ def issued_document_out(document: Document) -> schemas.IssuedDocumentOut:
         id=document.public_id,
         external_id=document.external_id,
         student_number=document.student_number,
-        learner=_learner(document.learner),
+        learner=schemas.LearnerOut(
+            name=document.learner_full_name or "", email=document.learner_address
+        ),
+        learner_has_account=document.is_claimed,
         type=document.document_type,
         title=document.title,
         issue_date=document.issue_date,

@@ -198,7 +198,20 @@ class PdfOrRecord(Model):
 
 
 class DocumentIn(PdfOrRecord):
-    learner_email: text(254, visible=True, description="The learner's account address.")
+    learner_email: text(
+        254,
+        visible=True,
+        description="The learner's address. With no account at it yet, the document waits "
+        "for the learner, who is invited by email to open one (or add the address to theirs).",
+    )
+    learner_name: text(200) = Field(
+        "", description="The learner's name as on your records; needed for a new address."
+    )
+    language: Literal["en", "fr"] | SkipJsonSchema[None] = Field(
+        None,
+        description="The language of the invitation sent to an address with no account; by "
+        "default the request's (Accept-Language).",
+    )
     student_number: text(50) = ""
     type: DocumentType
     title: text(300, visible=True)
@@ -244,6 +257,9 @@ class IssuedDocumentOut(Model):
     external_id: str
     student_number: str
     learner: LearnerOut
+    learner_has_account: bool = Field(
+        description="false while the document waits for its learner to open an account."
+    )
     type: DocumentType
     title: str
     issue_date: datetime.date

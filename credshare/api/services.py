@@ -5,6 +5,8 @@ import hashlib
 import hmac
 import secrets
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -162,11 +164,14 @@ def api_document_issue(
     external_id: str = "",
     student_number: str = "",
     valid_until: datetime.date | None = None,
+    learner_name: str = "",
+    language: str | None = None,
 ) -> tuple[Document, bool]:
     """Issue a document from an uploaded PDF or from a transcript's RECORD, as the issuer
-    portal does. Returns (document, True), or (the document already issued under
-    EXTERNAL_ID, False): the same external id never issues twice, even from two requests at
-    once."""
+    portal does, to the account holding LEARNER_EMAIL, or, with none, kept for the address
+    and the address invited (in LANGUAGE) to claim it. Returns (document, True), or (the
+    document already issued under EXTERNAL_ID, False): the same external id never issues
+    twice, even from two requests at once."""
     from django.utils.translation import gettext as _
 
     _require_issuer(issuer)
@@ -174,16 +179,26 @@ def api_document_issue(
     existing = issued_document_by_external_id(issuer=issuer, external_id=external_id)
     if existing is not None:
         return existing, False
-    learner = user_with_email(learner_email)
-    if learner is None:
+    try:
+        validate_email(learner_email.strip())
+    except ValidationError:
         raise ApiError(
             400,
-            "unknown_learner",
+            "invalid_email",
+            _("Enter a valid email address."),
+            details=[{"field": "learner_email", "code": "invalid_email"}],
+        ) from None
+    learner = user_with_email(learner_email)
+    name = learner_name.strip() or (learner.full_name if learner else "")
+    if learner is None and not name:
+        raise ApiError(
+            400,
+            "learner_name_required",
             _(
-                "No one has an account with this email address. Check it, or ask the learner "
-                "to sign up first."
+                "No one has an account with this email address yet: give the learner's name "
+                "(learner_name), for the document and the invitation to claim it."
             ),
-            details=[{"field": "learner_email", "code": "unknown_learner"}],
+            details=[{"field": "learner_name", "code": "learner_name_required"}],
         )
     if pdf is not None:
         check_uploaded_pdf(pdf)
@@ -191,7 +206,7 @@ def api_document_issue(
     else:
         pdf = transcript_from_record(
             issuer=issuer,
-            learner_name=learner.full_name or learner.email,
+            learner_name=name or learner_email.strip(),
             title=title,
             issue_date=issue_date,
             record=record,
@@ -202,7 +217,9 @@ def api_document_issue(
         with transaction.atomic():
             document = document_issue(
                 issuer=issuer,
-                learner=learner,
+                learner_email=learner_email,
+                learner_name=learner_name,
+                language=language,
                 document_type=document_type,
                 title=title.strip(),
                 issue_date=issue_date,
@@ -233,7 +250,7 @@ def api_document_add_version(
     else:
         pdf = transcript_from_record(
             issuer=document.issuer,
-            learner_name=document.learner.full_name or document.learner.email,
+            learner_name=document.learner_full_name or document.learner_address,
             title=document.title,
             issue_date=document.issue_date,
             record=record,

@@ -105,7 +105,6 @@ def credential_content(
     status_index: int,
 ) -> dict:
     document = version.document
-    learner = document.learner
     page = verification_url(document)
     # Credentials are written in English whatever the language of the request that issued them.
     with translation.override("en"):
@@ -119,7 +118,11 @@ def credential_content(
         "description": f"{type_name} issued by {document.issuer.name_en}",
         "criteria": {"narrative": document.title},
     }
-    subject = {"type": ["AchievementSubject"], "name": learner.full_name or learner.email}
+    # Before the learner has an account: the name and address the issuer gave.
+    subject = {
+        "type": ["AchievementSubject"],
+        "name": document.learner_full_name or document.learner_address,
+    }
     if document.student_number:
         subject["identifier"] = [
             {

@@ -14,6 +14,10 @@ row by row in the background.
 - `issuance_job_progress` and `issuance_rejections_csv` are what the pages and the command
   show.
 
+A row's address with no account yet issues the document all the same, kept for the address
+(the row then needs the learner's first or last name); the address gets one invitation to
+claim it, in the row's `language` (an optional column or key: fr or en) or the job's.
+
 Row numbers are what the issuer sees in their own tools: for a CSV, the spreadsheet row (the
 header is row 1, the first document row 2); for JSON Lines, the line number.
 """
@@ -482,14 +486,26 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
             _("“%(email)s” is not a valid email address.") % {"email": email[:100]}
         ) from None
     learner = user_with_email(email)
-    if learner is None:
+    names = " ".join(
+        part
+        for part in (
+            _text(fields, "first_name", limit=100, required=False, label=_("first name")),
+            _text(fields, "last_name", limit=100, required=False, label=_("last name")),
+        )
+        if part
+    )
+    if learner is None and not names:
         raise RowRejected(
             _(
-                "No one has an account with the email address %(email)s; ask the learner to "
-                "sign up first."
+                "No one has an account with the email address %(email)s yet: give the "
+                "learner's first and last name, for the document and the invitation to claim it."
             )
             % {"email": email}
         )
+    # The invitation to an address with no account: in the row's language when it gives
+    # one, else the job's (the translation active while it runs).
+    language = _clean(fields.get("language")).lower()
+    language = language if language in dict(settings.LANGUAGES) else None
     document_type = _text(
         fields, "document_type", limit=20, required=True, label=_("document type")
     ).lower()
@@ -510,14 +526,6 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
         except PdfRejected as error:
             raise RowRejected(f"{file_name}: {error.message}") from None
     else:
-        names = " ".join(
-            part
-            for part in (
-                _text(fields, "first_name", limit=100, required=False, label=_("first name")),
-                _text(fields, "last_name", limit=100, required=False, label=_("last name")),
-            )
-            if part
-        )
         record = {
             "program": _text(fields, "program", limit=200, required=False, label=_("program")),
             "courses": [list(course) for course in _courses(fields.get("courses"))],
@@ -535,9 +543,12 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
         )
     try:
         with transaction.atomic():
+            # The address is looked up again in the service, under its lock.
             return document_issue(
                 issuer=job.issuer,
-                learner=learner,
+                learner_email=email,
+                learner_name=names,
+                language=language,
                 document_type=document_type,
                 title=title,
                 issue_date=issue_date,

@@ -63,7 +63,19 @@ class IssueForm(forms.Form):
 
     email = forms.EmailField(
         label=_("Learner's email address"),
-        help_text=_("The learner must already have an account with this address."),
+        help_text=_(
+            "With no account at this address yet, the document waits for the learner, who is "
+            "invited by email to open one."
+        ),
+    )
+    full_name = forms.CharField(
+        label=_("Learner's name"),
+        max_length=200,
+        required=False,
+        help_text=_("As on your records. Needed when no account has the address yet."),
+    )
+    student_number = forms.CharField(
+        label=_("Student number (optional)"), max_length=50, required=False
     )
     document_type = forms.ChoiceField(label=_("Type"), choices=Document.Type.choices)
     title = forms.CharField(label=_("Title"), max_length=300)

@@ -71,12 +71,13 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         learner = _learner_by_email(data["email"])
-        if learner is None:
+        name = data["full_name"].strip() or (learner.full_name if learner else "")
+        if learner is None and not name:
             form.add_error(
-                "email",
+                "full_name",
                 _(
-                    "No one has an account with this email address. Check it, or ask the "
-                    "learner to sign up first."
+                    "No one has an account with this email address yet: give the learner's "
+                    "name, for the document and the invitation to claim it."
                 ),
             )
         else:
@@ -92,14 +93,17 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
                 }
                 pdf = transcript_from_record(
                     issuer=issuer,
-                    learner_name=learner.full_name or learner.email,
+                    learner_name=name or data["email"],
                     title=data["title"],
                     issue_date=data["issue_date"],
                     record=record,
                 )
+            # The address is looked up again in the service, under its lock.
             document = services.document_issue(
                 issuer=issuer,
-                learner=learner,
+                learner_email=data["email"],
+                learner_name=data["full_name"],
+                student_number=data["student_number"].strip(),
                 document_type=data["document_type"],
                 title=data["title"],
                 issue_date=data["issue_date"],
@@ -107,11 +111,17 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
                 record=record,
                 valid_until=data["valid_until"],
             )
-            messages.success(
-                request,
-                _("“%(title)s” is issued to %(name)s.")
-                % {"title": document.title, "name": learner.full_name or learner.email},
-            )
+            if document.is_claimed:
+                message = _("“%(title)s” is issued to %(name)s.") % {
+                    "title": document.title,
+                    "name": document.learner_full_name or document.learner_address,
+                }
+            else:
+                message = _(
+                    "“%(title)s” is issued to %(email)s, which has no account yet: the "
+                    "document waits for the learner, who is invited by email to claim it."
+                ) % {"title": document.title, "email": document.learner_email}
+            messages.success(request, message)
             return redirect("issuer_documents:detail", slug=slug, pk=document.pk)
     return render(request, "documents/issuer/new.html", _context(access, form=form), status=400)
 

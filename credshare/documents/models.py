@@ -26,8 +26,20 @@ class Document(models.Model):
     issuer = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="issued_documents"
     )
+    # Empty until the address the document was issued to is verified on an account
+    # (documents.services.documents_claim): meanwhile only the issuer sees the document.
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="documents"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        null=True,
+        blank=True,
+    )
+    # The address the issuer sent the document to (stripped, lowercased), and the name it
+    # gave: the document's learner before there is an account, its record after.
+    learner_email = models.EmailField(_("learner's email address"), default="", db_default="")
+    learner_name = models.CharField(
+        _("learner's name"), max_length=200, blank=True, default="", db_default=""
     )
     document_type = models.CharField(_("type"), max_length=20, choices=Type.choices)
     # The issuer's own identifier for the document (from its student-information system):
@@ -51,13 +63,25 @@ class Document(models.Model):
     class Meta:
         verbose_name = _("document")
         verbose_name_plural = _("documents")
-        indexes = [models.Index(fields=["learner", "-issue_date", "-id"])]
+        indexes = [
+            models.Index(fields=["learner", "-issue_date", "-id"]),
+            # The documents waiting for an address, found when it is verified.
+            models.Index(
+                fields=["learner_email"],
+                condition=models.Q(learner__isnull=True),
+                name="document_unclaimed_email",
+            ),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(learner__isnull=False) | ~models.Q(learner_email=""),
+                name="document_learner_identified",
+            ),
             models.UniqueConstraint(
                 fields=["issuer", "external_id"],
                 condition=~models.Q(external_id=""),
                 name="one_document_per_external_id",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -66,6 +90,20 @@ class Document(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.learner_id is not None
+
+    @property
+    def learner_full_name(self) -> str:
+        """The learner's name: their account's once claimed, else the one the issuer gave."""
+        return self.learner.full_name if self.learner_id is not None else self.learner_name
+
+    @property
+    def learner_address(self) -> str:
+        """Where the learner is reached: their account's address, else the one issued to."""
+        return self.learner.email if self.learner_id is not None else self.learner_email
 
 
 def version_upload_to(version: "DocumentVersion", filename: str) -> str:

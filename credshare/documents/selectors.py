@@ -59,6 +59,9 @@ def documents_of_issuer(
         documents = documents.filter(
             Q(learner__full_name__icontains=learner)
             | Q(learner__email__icontains=learner)
+            # As issued: what finds a document still waiting for its learner's account.
+            | Q(learner_email__icontains=learner)
+            | Q(learner_name__icontains=learner)
             | Q(student_number=learner.strip())
         )
     if document_type:

@@ -132,13 +132,24 @@ def test_a_refusal_is_in_the_language_of_accept_language(university_key, zoe):
     assert response["Content-Language"] == "fr"
 
 
-def test_an_unknown_learner_is_a_400_unknown_learner(university_api):
+def test_an_address_that_is_not_one_is_a_400(university_api):
+    response = university_api.post(
+        "/documents", issue_body(learner_email="not an address", learner_name="Someone")
+    )
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_email"
+    assert not Document.objects.exists()
+
+
+def test_a_new_address_without_the_learners_name_is_a_400(university_api):
     response = university_api.post("/documents", issue_body(learner_email="nobody@example.org"))
 
     assert response.status_code == 400
     error = error_of(response)
-    assert error["code"] == "unknown_learner"
-    assert error["details"][0]["field"] == "learner_email"
+    assert error["code"] == "learner_name_required"
+    assert error["details"][0]["field"] == "learner_name"
+    assert not Document.objects.filter(learner_email="nobody@example.org").exists()
 
 
 @pytest.mark.parametrize(
@@ -289,7 +300,8 @@ def test_a_blank_reason_is_a_422(university_api, zoe_transcript):
 def test_a_bulk_job_is_queued_run_and_followed(university_api, university, zoe):
     rows = [
         {**testing.bulk_row(1, zoe.email), **RECORD},
-        testing.bulk_row(2, "nobody@example.org"),
+        # A new address with no name to issue to: rejected.
+        testing.bulk_row(2, "nobody@example.org", first_name="", last_name=""),
     ]
 
     created = university_api.post_files("/jobs", {"rows": testing.bulk_jsonl(rows)})

@@ -77,7 +77,10 @@ def test_semicolon_separated_csv_is_read(university, registrar, zoe):
         ({"issue_date": "June 1, 2026"}, "is not a date written YYYY-MM-DD"),
         ({"issue_date": "20260601"}, "is not a date written YYYY-MM-DD"),
         ({"email": "zoe@@example"}, "is not a valid email address"),
-        ({"email": "someone@example.org"}, "No one has an account"),
+        (
+            {"email": "someone@example.org", "first_name": "", "last_name": ""},
+            "give the learner's first and last name",
+        ),
         ({"file": "other.pdf"}, "The ZIP archive has no file named other.pdf"),
         ({"file": "corrupt.pdf"}, "damaged and cannot be read"),
         ({"file": "script.pdf"}, "JavaScript"),

@@ -138,7 +138,9 @@ def test_only_the_issuers_members_see_its_jobs(client, university, registrar, zo
 
 def test_the_command_runs_the_job_with_a_progress_bar(university, zoe, tmp_path):
     rows_path = tmp_path / "rows.csv"
-    rows_path.write_bytes(testing.bulk_csv(_rows(zoe, email="nobody@example.org")).read())
+    rows_path.write_bytes(
+        testing.bulk_csv(_rows(zoe, email="nobody@example.org", first_name="", last_name="")).read()
+    )
     pdfs_path = tmp_path / "pdfs.zip"
     pdfs_path.write_bytes(testing.bulk_zip().read())
     out = io.StringIO()

@@ -27,7 +27,8 @@ def _two_hundred_rows(learners) -> list[dict]:
     """200 rows, every 20th one bad in its own way: 10 bad rows."""
     bad = {
         1: {"email": "not-an-email"},
-        21: {"email": "nobody@example.org"},
+        # A new address is issued to only with the learner's name.
+        21: {"email": "nobody@example.org", "first_name": "", "last_name": ""},
         41: {"issue_date": "01/06/2026"},
         61: {"issue_date": "2026-02-30"},
         81: {"file": "missing.pdf"},

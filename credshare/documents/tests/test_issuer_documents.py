@@ -241,7 +241,7 @@ def errors_of(response, field: str) -> str:
 @pytest.mark.parametrize(
     "values, field, message",
     [
-        ({"email": "nobody@example.org"}, "email", "No one has an account"),
+        ({"email": "nobody@example.org"}, "full_name", "No one has an account"),
         ({"pdf": "not a pdf"}, "pdf", "This file is not a PDF."),
         ({"pdf": "too big"}, "pdf", "too big"),
         ({"pdf": None}, "pdf", "Choose the PDF"),
