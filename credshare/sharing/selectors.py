@@ -94,18 +94,35 @@ def received_share_version_or_404(
     *, user: User, pk: int, document_pk: int
 ) -> tuple[Share, DocumentVersion | None]:
     """What serving one document of a received share needs, in two queries: the share, if it
-    is addressed to one of the user's organizations (any other is a 404), with its recipient;
+    is addressed to a receiving organization the user is a member of (any other is a 404);
     and the newest version of that document, with the document, if the share holds it (None
-    otherwise). Opening a file is the recipient's hottest path: unlike received_share_or_404
-    it loads neither the share's other documents nor their versions."""
-    shares = Share.objects.filter(
-        channel=Share.Channel.ORGANIZATION,
-        recipient_organization__in=organizations_staffed_by(user=user),
-    ).select_related("recipient_organization")
+    otherwise).
+
+    Opening a file is the recipient's hottest path (bench/load.py): unlike
+    received_share_or_404 this loads neither the share's other documents nor their versions,
+    and only the columns that authorizing, recording and serving the file read (its state,
+    its recipient's id; the version's number and file, the document's title and status).
+    Membership is a join, not a subquery: a user has one membership an organization."""
+    shares = (
+        Share.objects.filter(
+            channel=Share.Channel.ORGANIZATION,
+            recipient_organization__is_receiver=True,
+            recipient_organization__memberships__user=user,
+        )
+        .select_related("recipient_organization")
+        .only(
+            "channel",
+            "expires_on",
+            "revoked_at",
+            "notify_owner_on_first_open",
+            "recipient_organization__id",
+        )
+    )
     share = get_object_or_404(shares, pk=pk)
     version = (
         DocumentVersion.objects.filter(document_id=document_pk, document__shares=share)
         .select_related("document")
+        .only("number", "file", "document__title", "document__status")
         .order_by("-number")
         .first()
     )

@@ -295,6 +295,19 @@ def test_viewing_and_downloading_serve_the_pdf_and_record_the_access(
     assert (access.document, access.version.number) == (zoe_transcript, 1)
 
 
+def test_serving_a_file_reads_the_share_and_that_version_and_writes_one_row(
+    camille_client, share_to_ecole, zoe_transcript, django_assert_num_queries
+):
+    # The recipient's hottest path (bench/load.py): the session, the user, the share (with
+    # the membership that authorizes it), the document's newest version, the access row.
+    with django_assert_num_queries(5):
+        response = camille_client.get(document_url("inbox:view", share_to_ecole, zoe_transcript))
+        served_bytes(response)
+
+    assert response.status_code == 200
+    assert ShareAccess.objects.get().action == ShareAccess.Action.VIEWED
+
+
 def test_each_request_is_recorded_separately(camille_client, share_to_ecole, zoe_transcript):
     camille_client.get(reverse("inbox:share", args=[share_to_ecole.pk]))
     camille_client.get(reverse("inbox:share", args=[share_to_ecole.pk]))
