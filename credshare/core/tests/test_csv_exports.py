@@ -64,11 +64,11 @@ def test_the_writer_neutralizes_every_cell_and_still_quotes_csv():
 
 @pytest.fixture
 def job_with_hostile_rows(settings, university, zoe):
-    """A bulk job whose every row is rejected (no such learner), each with a hostile
-    external id, run through the real pipeline."""
+    """A bulk job whose every row is rejected (its PDF is not in the archive), each with a
+    hostile external id, run through the real pipeline."""
     settings.CREDSHARE_TASKS = "none"
     rows = [
-        testing.bulk_row(number, f"nobody-{number}@example.org", external_id=external_id)
+        testing.bulk_row(number, zoe.email, external_id=external_id, file="missing.pdf")
         for number, external_id in enumerate(HOSTILE_EXTERNAL_IDS)
     ]
     registrar = testing.make_issuer_staff(university, "registrar@example-university.org")
