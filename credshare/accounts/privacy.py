@@ -29,6 +29,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from credshare.accounts.models import User
+from credshare.audit.models import Event as AuditEvent
+from credshare.audit.services import audit_record
 from credshare.billing.models import CreditEntry, Purchase
 from credshare.billing.receipts import receipt_pdf
 from credshare.billing.selectors import credit_balances
@@ -407,6 +409,8 @@ def account_close(*, user: User, password: str, code: str = "") -> None:
         if factors is not None:
             factors.model.objects.filter(user=user).delete()
 
+        # Recorded before the name and address go: the entry names the account by its id.
+        audit_record(event=AuditEvent.ACCOUNT_CLOSED, target=user, actor=user)
         user.email = f"closed-{uuid.uuid4().hex}@{CLOSED_EMAIL_DOMAIN}"
         user.full_name = ""
         user.is_active = False

@@ -24,6 +24,8 @@ class Event(models.TextChoices):
     DOCUMENT_VERSIONED = "document.versioned", _("New version of a document")
     DOCUMENT_WITHDRAWN = "document.withdrawn", _("Document withdrawn")
     DOCUMENT_REVOKED = "document.revoked", _("Document revoked")
+    DOCUMENT_CLAIMED = "document.claimed", _("Document claimed by the learner's account")
+    ACCOUNT_CLOSED = "account.closed", _("Account closed")
     PAYMENT_COMPLETED = "payment.completed", _("Payment completed")
     PAYMENT_REFUNDED = "payment.refunded", _("Payment refunded")
     API_KEY_CREATED = "api_key.created", _("API key created")

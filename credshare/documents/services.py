@@ -162,7 +162,11 @@ def documents_claim(*, user: User, email: str) -> int:
         )
         if held_elsewhere:
             return 0
-        return Document.objects.filter(learner=None, learner_email=email).update(learner=user)
+        documents = list(Document.objects.filter(learner=None, learner_email=email))
+        Document.objects.filter(pk__in=[document.pk for document in documents]).update(learner=user)
+        for document in documents:
+            document_audit_record(event=AuditEvent.DOCUMENT_CLAIMED, document=document, actor=user)
+        return len(documents)
 
 
 @transaction.atomic

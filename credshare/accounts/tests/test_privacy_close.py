@@ -7,6 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from credshare.accounts.models import User
+from credshare.audit.models import AuditEntry
+from credshare.audit.models import Event as AuditEvent
 from credshare.billing.models import CreditEntry, Purchase
 from credshare.billing.selectors import credit_balances
 from credshare.core import testing
@@ -137,6 +139,9 @@ def test_closing_removes_personal_data_and_keeps_documents_payments_and_the_ledg
     assert list(CreditEntry.objects.filter(learner=zoe).values_list("kind", "amount")) == (
         ledger_before
     )
+    # The audit log keeps the closing, naming the account by its id only.
+    closing = AuditEntry.objects.get(event=AuditEvent.ACCOUNT_CLOSED)
+    assert (closing.object_id, closing.actor_user_id) == (str(zoe.pk), zoe.pk)
 
 
 def test_a_wrong_password_says_so_and_changes_nothing(signed_in, zoe, university, zoes_shares):

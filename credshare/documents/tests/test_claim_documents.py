@@ -20,6 +20,8 @@ from credshare.accounts.models import Invitation, User
 from credshare.accounts.services import email_address_verified
 from credshare.api.models import ApiKey
 from credshare.api.tests.conftest import ApiClient, make_key
+from credshare.audit.models import AuditEntry
+from credshare.audit.models import Event as AuditEvent
 from credshare.core import testing
 from credshare.core.tests.test_query_counts import DOCUMENTS_PAGE_QUERIES
 from credshare.documents import bulk
@@ -158,6 +160,11 @@ def test_the_portal_issues_to_a_new_address_invites_once_and_the_sign_up_brings_
 
     assert titles_on_documents_page(client) == ["Diploma", "Transcript"]
     assert set(Document.objects.values_list("learner", flat=True)) == {learner.pk}
+    claimed = AuditEntry.objects.filter(event=AuditEvent.DOCUMENT_CLAIMED)
+    assert sorted(claimed.values_list("object_id", flat=True)) == sorted(
+        str(document.public_id) for document in documents
+    )
+    assert {entry.actor_user_id for entry in claimed} == {learner.pk}
     detail = staff_client.get(
         reverse("issuer_documents:detail", args=[university.slug, documents[0].pk])
     ).content.decode()
