@@ -132,7 +132,8 @@ def _lock_organization(organization_id: int) -> None:
     row locked, "is there another administrator?" stays true until the change commits, so
     two admins demoting each other at once cannot both succeed (the second one waits, then
     finds itself the last)."""
-    Organization.objects.select_for_update(no_key=True).filter(pk=organization_id).values_list("pk").get()
+    locked = Organization.objects.select_for_update(no_key=True).filter(pk=organization_id)
+    locked.values_list("pk").get()
 
 
 def _locked_fields(organization_id: int) -> list[ShareField]:
