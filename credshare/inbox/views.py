@@ -14,6 +14,7 @@ from credshare.sharing.selectors import (
     received_share_or_404,
     received_share_version_or_404,
     shares_received_by,
+    with_recipients,
 )
 from credshare.sharing.services import share_access_record
 
@@ -31,6 +32,7 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
     page = uncounted_page(
         shares_received_by(organizations=organizations), request.GET.get("page"), PAGE_SIZE
     )
+    with_recipients(page.object_list, organizations)
     return render(request, "inbox/inbox_list.html", {"page": page, "organizations": organizations})
 
 

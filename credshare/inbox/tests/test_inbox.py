@@ -169,6 +169,31 @@ def test_inbox_shows_learner_reference_field_values_documents_date_and_expiry(
     assert reverse("inbox:share", args=[share_to_ecole.pk]) in page
 
 
+def test_staff_of_two_receivers_see_each_share_under_its_own_organizations_labels(
+    client, camille, ecole, acme, share_to_ecole, bob, bob_transcript, university
+):
+    # The inbox attaches each row's recipient from the organizations it already read.
+    testing.make_member(camille, acme)
+    testing.make_share_field(acme, "badge_number", label_fr="Numéro de badge")
+    testing.give_credits(bob, university, 1)
+    testing.share_with(bob, [bob_transcript], acme, field_values={"badge_number": "B-12"})
+    client.force_login(camille)
+
+    english = client.get(reverse("inbox:list")).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    french = client.get(reverse("inbox:list")).content.decode()
+
+    rows = re.findall(r"<tr>.*?</tr>", english, re.S)
+    ecole_row = next(row for row in rows if "Réf1234" in row)
+    acme_row = next(row for row in rows if "B-12" in row)
+    assert "<dt>Application number</dt><dd>A-77</dd>" in ecole_row
+    assert "Badge number" not in ecole_row
+    assert "<dt>Badge number</dt><dd>B-12</dd>" in acme_row
+    assert "Application number" not in acme_row
+    assert "<dt>Numéro de badge</dt><dd>B-12</dd>" in french
+    assert "<dt>Application number (fr)</dt><dd>A-77</dd>" in french
+
+
 def test_inbox_never_shows_the_learners_private_name_and_purpose(camille_client, share_to_ecole):
     listing = camille_client.get(reverse("inbox:list")).content.decode()
     opened = camille_client.get(reverse("inbox:share", args=[share_to_ecole.pk])).content.decode()
