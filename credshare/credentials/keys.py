@@ -56,10 +56,20 @@ def ensure_credential_key(issuer) -> CredentialKey:
     if key is not None:
         return key
     directory = key_dir()
-    with _store_lock(directory), transaction.atomic():
+    with transaction.atomic():
+        # Two processes issuing an issuer's first document at once, each inside the
+        # transaction of its row: the issuer's row lock, held until that transaction ends,
+        # makes the second wait until the first key is committed (then find it), rather than
+        # see no key yet, take the same file name and replace the first key's file.
+        type(issuer).objects.select_for_update(no_key=True).only("pk").get(pk=issuer.pk)
         key = CredentialKey.objects.filter(issuer=issuer, is_active=True).first()
         if key is not None:
             return key
+        return _credential_key_create(issuer, directory)
+
+
+def _credential_key_create(issuer, directory) -> CredentialKey:
+    with _store_lock(directory):
         number = CredentialKey.objects.filter(issuer=issuer).count() + 1
         name = f"{ISSUERS_DIR}/{issuer.slug}-ed25519-{number}.pem"
         path = directory / name
