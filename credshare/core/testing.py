@@ -316,3 +316,43 @@ def bulk_zip(files: dict[str, bytes] | None = None, *, name: str = "pdfs.zip"):
         for member, data in files.items():
             archive.writestr(member, data)
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/zip")
+
+
+def run_bulk_csv(issuer, by, rows):
+    """A bulk job of ROWS (bulk_row dicts, as a CSV with the sample ZIP of PDFs) started by
+    BY and run to its end in this thread; returns the job."""
+    from credshare.documents import bulk
+
+    job = bulk.issuance_job_create(
+        issuer=issuer, created_by=by, rows_file=bulk_csv(rows), pdf_archive=bulk_zip()
+    )
+    bulk.issuance_job_process(job_id=job.pk)
+    return job
+
+
+def another_connection_waits_for_a_lock(*, wait_event: str | None = None, timeout: float = 10.0):
+    """Whether, within TIMEOUT seconds, another connection to the test database (PostgreSQL)
+    is waiting for a lock (of WAIT_EVENT only, e.g. "advisory", when given): the other side
+    of a concurrency test has reached the lock, with no fixed sleep."""
+    import time
+
+    from django.db import connection
+
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    params = []
+    if wait_event:
+        query += " AND wait_event = %s"
+        params.append(wait_event)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            # Asked inside a transaction, the statistics would be one snapshot.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(query, params)
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.01)
+    return False

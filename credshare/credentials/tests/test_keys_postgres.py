@@ -3,7 +3,6 @@ transaction of the document it issues (two bulk workers starting a new issuer's 
 key is made, and its file holds it. On PostgreSQL, where the two really run at once."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -21,22 +20,6 @@ pytestmark = [
 ]
 
 
-def another_connection_waits_for_a_row_lock(timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            # Asked inside a transaction, which keeps one snapshot of the statistics.
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.01)
-    return False
-
-
 def test_the_second_waits_for_the_first_key_and_uses_it():
     issuer = testing.make_organization("new-issuer", issuer=True)
     first_made, second_waits = threading.Event(), threading.Event()
@@ -50,7 +33,7 @@ def test_the_second_waits_for_the_first_key_and_uses_it():
                 first_made.set()
                 # Keep the row's transaction open until the second is waiting (or has
                 # gone ahead: the failure this test is about).
-                if another_connection_waits_for_a_row_lock(timeout=5):
+                if testing.another_connection_waits_for_a_lock(timeout=5):
                     second_waits.set()
         except Exception as error:
             errors.append(error)

@@ -221,13 +221,7 @@ def test_the_report_neutralizes_formulas(university, registrar, zoe):
         testing.bulk_row(1, zoe.email, external_id="=HYPERLINK(1)", issue_date="no"),
         testing.bulk_row(2, "+1 555", external_id="@SUM(A1)"),
     ]
-    job = bulk.issuance_job_create(
-        issuer=university,
-        created_by=registrar,
-        rows_file=testing.bulk_csv(rows),
-        pdf_archive=testing.bulk_zip(),
-    )
-    bulk.issuance_job_process(job_id=job.pk)
+    job = testing.run_bulk_csv(university, registrar, rows)
     report = _report(job)
     assert report[1][1] == "'=HYPERLINK(1)"
     assert report[2][1] == "'@SUM(A1)"

@@ -196,23 +196,13 @@ def test_a_bulk_csv_of_50_rows_for_a_new_address_sends_one_invitation_and_reruns
         for number in range(50)
     ]
 
-    def run():
-        job = bulk.issuance_job_create(
-            issuer=university,
-            created_by=registrar,
-            rows_file=testing.bulk_csv(rows),
-            pdf_archive=testing.bulk_zip(),
-        )
-        bulk.issuance_job_process(job_id=job.pk)
-        return job
-
-    job = run()
+    job = testing.run_bulk_csv(university, registrar, rows)
     assert job.rows.filter(status=IssuanceRow.Status.ISSUED).count() == 50
     assert Document.objects.filter(learner=None, learner_email=NEW).count() == 50
     assert Document.objects.first().learner_name == "Nadia Nouvelle"
     assert len(invitations_to(NEW)) == 1
 
-    again = run()
+    again = testing.run_bulk_csv(university, registrar, rows)
     assert again.rows.filter(status=IssuanceRow.Status.ISSUED).count() == 50
     assert Document.objects.count() == 50
     assert len(invitations_to(NEW)) == 1

@@ -3,7 +3,6 @@ on PostgreSQL where the two really run at once: whichever takes the address firs
 document ends in the account (never left waiting for an address that is already verified)."""
 
 import threading
-import time
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -22,22 +21,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def wait_until_blocked_on_the_address(timeout: float = 10.0) -> bool:
-    """Whether another connection waits for an advisory lock (the address's), within
-    TIMEOUT seconds: the other side has reached the lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND wait_event = 'advisory' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.01)
-    return False
 
 
 def in_thread(work, errors: list) -> threading.Thread:
@@ -70,7 +53,7 @@ def test_a_claim_waits_for_an_issue_in_progress_and_takes_its_document(universit
     claiming = in_thread(
         lambda: email_address_verified(address=EmailAddress.objects.get(email=NEW)), errors
     )
-    blocked = wait_until_blocked_on_the_address()
+    blocked = testing.another_connection_waits_for_a_lock(wait_event="advisory")
     commit.set()
     issuing.join(timeout=30)
     claiming.join(timeout=30)
@@ -94,7 +77,7 @@ def test_an_issue_waits_for_a_claim_in_progress_and_finds_the_account(university
     claiming = in_thread(verify_and_hold, errors)
     assert claimed.wait(timeout=20)
     issuing = in_thread(lambda: issue(university, NEW), errors)
-    blocked = wait_until_blocked_on_the_address()
+    blocked = testing.another_connection_waits_for_a_lock(wait_event="advisory")
     commit.set()
     claiming.join(timeout=30)
     issuing.join(timeout=30)
