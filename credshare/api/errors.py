@@ -111,8 +111,9 @@ def _on_application_error(request: HttpRequest, error: ApplicationError) -> Http
 
 
 def _on_pdf_rejected(request: HttpRequest, error: PdfRejected) -> HttpResponse:
+    # A PDF too complex to check is well-formed input we refuse to process: 422.
     return error_response(
-        400,
+        422 if error.code == "too_complex" else 400,
         "invalid_pdf",
         error.message,
         details=[{"field": "pdf_base64", "code": error.code, "message": error.message}],

@@ -112,8 +112,13 @@ def _verification_response(verdict: Verdict) -> JsonResponse:
     )
 
 
+# A file too large to read is a 413; one too complex to check (credshare.core.pdf_limits), a
+# well-formed request we refuse to process, a 422.
+REFUSAL_STATUS = {"too_large": 413, "too_complex": 422}
+
+
 def _refusal(error: VerificationInputError) -> JsonResponse:
-    return _error(error.code, str(error.message), status=413 if error.code == "too_large" else 400)
+    return _error(error.code, str(error.message), status=REFUSAL_STATUS.get(error.code, 400))
 
 
 def _credential_from(request: HttpRequest) -> dict:

@@ -22,11 +22,11 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from credshare.core import testing
+from credshare.core import sandbox, testing
 from credshare.documents import signing
 from credshare.documents.models import Document, IssuerKey
 from credshare.documents.services import document_version_add
-from credshare.verification import pdf as pdf_verification
+from credshare.verification import pdf_reading
 from credshare.verification.pdf import verify_pdf
 from credshare.verification.verdicts import Status, VerificationInputError
 
@@ -400,10 +400,11 @@ def test_garbage_after_a_pdf_header_is_altered(db):
 def test_a_file_we_issued_that_fails_to_verify_is_logged_as_our_defect(
     zoe_transcript, monkeypatch, caplog
 ):
+    # The worker's task raises something nobody expected (the sandbox reports it).
     def broken(*args, **kwargs):
-        raise RuntimeError("a defect in the verifier")
+        raise sandbox.SandboxFailure("RuntimeError: a defect in the verifier")
 
-    monkeypatch.setattr("credshare.verification.pdf._validate", broken)
+    monkeypatch.setattr("credshare.core.sandbox.run", broken)
 
     verdict = verify_pdf(issued_pdf(zoe_transcript))
 
@@ -463,8 +464,8 @@ def read_with(reader, data: bytes):
     ids=lambda data: repr(data[:24]),
 )
 def test_hex_strings_read_the_same_as_pyhankos_reader_reads_them(data):
-    assert generic.read_hex_string_from_stream is pdf_verification.read_hex_string_from_stream
-    ours = read_with(pdf_verification.read_hex_string_from_stream, data)
-    theirs = read_with(pdf_verification._pyhanko_read_hex_string, data)
+    assert generic.read_hex_string_from_stream is pdf_reading.read_hex_string_from_stream
+    ours = read_with(pdf_reading.read_hex_string_from_stream, data)
+    theirs = read_with(pdf_reading._pyhanko_read_hex_string, data)
 
     assert ours == theirs
