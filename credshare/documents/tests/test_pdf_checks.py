@@ -7,7 +7,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
-from credshare.core import testing
+from credshare.core import testing, testing_pdfs
 from credshare.documents.pdf_checks import PdfRejected, check_uploaded_pdf
 
 
@@ -128,3 +128,122 @@ def test_messages_are_translated(settings):
     with translation.override("fr"), pytest.raises(PdfRejected) as refused:
         check_uploaded_pdf(b"not a pdf")
     assert refused.value.message
+
+
+# --- active content beyond JavaScript and launch actions (issue 14) ---------------------------
+
+PAGE_WITH = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] %s >>"
+URI = b"<< /S /URI /URI (https://attacker.example/track) >>"
+
+
+def pdf_with_page(page_extra: bytes, *extra_objects: bytes) -> bytes:
+    """A one-page PDF whose page holds PAGE_EXTRA; EXTRA_OBJECTS become objects 4, 5, ..."""
+    return testing_pdfs.pdf_with_xref_table(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            PAGE_WITH % page_extra,
+            *extra_objects,
+        ]
+    )
+
+
+def link(action: bytes) -> bytes:
+    return b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 50 50] /A %s >>]" % action
+
+
+@pytest.mark.parametrize(
+    "data, code",
+    [
+        # An address opened by itself: on open, on a page shown, on a field touched.
+        (hand_made_pdf(b"/OpenAction " + URI), "automatic_action"),
+        (hand_made_pdf(b"/OpenAction 4 0 R", URI), "automatic_action"),
+        (pdf_with_page(b"/AA << /O " + URI + b" >>"), "automatic_action"),
+        (
+            pdf_with_page(
+                b"/Annots [<< /Type /Annot /Subtype /Widget /Rect [0 0 9 9] /AA << /E 4 0 R >> >>]",
+                URI,
+            ),
+            "automatic_action",
+        ),
+        (hand_made_pdf(b"/AA << /WC " + URI + b" >>"), "automatic_action"),
+        # Behind a /GoTo that is allowed, its /Next is not; behind escapes, the same.
+        (
+            hand_made_pdf(b"/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next [" + URI + b"] >>"),
+            "automatic_action",
+        ),
+        (
+            hand_made_pdf(b"/Open#41ction << /S /#55RI /URI (https://x.example) >>"),
+            "automatic_action",
+        ),
+        # An allowlist: an automatic action nobody listed is refused too.
+        (hand_made_pdf(b"/OpenAction << /S /Hide /T (field) >>"), "automatic_action"),
+        (hand_made_pdf(b"/OpenAction << /S /Named /N /Print >>"), "automatic_action"),
+        # Refused wherever they are, clicked or not.
+        (pdf_with_page(link(b"<< /S /SubmitForm /F (https://x.example) >>")), "submit_form"),
+        (pdf_with_page(link(b"<< /S /Submit#46orm /F (https://x.example) >>")), "submit_form"),
+        (pdf_with_page(link(b"<< /S /ImportData /F (data.fdf) >>")), "import_data"),
+        (pdf_with_page(link(b"<< /S /GoToR /F (other.pdf) /D [0 /Fit] >>")), "remote_go_to"),
+        (pdf_with_page(link(b"<< /S /GoToE /T << /R /C /N (a) >> >>")), "remote_go_to"),
+        (pdf_with_page(link(b"<< /S /Rendition /OP 0 >>")), "media"),
+        (pdf_with_page(b"/Annots [<< /Subtype /Sound /Rect [0 0 9 9] >>]"), "media"),
+        (pdf_with_page(b"/Annots [<< /Subtype /Movie /Rect [0 0 9 9] >>]"), "media"),
+        (pdf_with_page(b"/Annots [<< /Subtype /RichMedia /Rect [0 0 9 9] >>]"), "media"),
+        (hand_made_pdf(b"/AcroForm << /Fields [] /XFA 4 0 R >>", b"<< /Length 0 >>"), "xfa"),
+        (hand_made_pdf(b"/AcroForm << /Fields [] /X#46A [(template) 4 0 R] >>", b"[]"), "xfa"),
+    ],
+)
+def test_active_content_is_refused_with_its_own_code(data, code):
+    with pytest.raises(PdfRejected) as refused:
+        check_uploaded_pdf(data)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # A link the reader clicks: ordinary in transcripts.
+        pdf_with_page(link(URI)),
+        testing_pdfs.ordinary_pdf(),
+        # Opening on a page, as many generators do: a destination, or a /GoTo action.
+        hand_made_pdf(b"/OpenAction [3 0 R /Fit]"),
+        hand_made_pdf(b"/OpenAction << /S /GoTo /D [3 0 R /FitH 200] >>"),
+        hand_made_pdf(b"/OpenAction 4 0 R", b"<< /S /GoTo /D [3 0 R /Fit] >>"),
+    ],
+    ids=["clicked link", "ordinary pdf", "open at a page", "goto on open", "goto by reference"],
+)
+def test_links_the_reader_clicks_and_opening_at_a_page_are_accepted(data):
+    check_uploaded_pdf(data)
+
+
+def test_an_automatic_action_hidden_in_a_compressed_object_stream_is_refused():
+    writer = PdfFileWriter(stream_xrefs=True)
+    object_stream = writer.prepare_object_stream()
+    action = generic.DictionaryObject(
+        {pdf_name("/S"): pdf_name("/URI"), pdf_name("/URI"): generic.pdf_string("https://x.ex")}
+    )
+    writer.root[pdf_name("/OpenAction")] = writer.add_object(action, obj_stream=object_stream)
+    out = io.BytesIO()
+    writer.write(out)
+    assert b"/URI" not in out.getvalue()  # only inside the compressed stream
+
+    with pytest.raises(PdfRejected) as refused:
+        check_uploaded_pdf(out.getvalue())
+    assert refused.value.code == "automatic_action"
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["xfa", "submit_form", "import_data", "remote_go_to", "media", "automatic_action"],
+)
+def test_each_refusal_has_its_own_message_in_english_and_french(code):
+    from django.utils import translation
+
+    from credshare.documents.pdf_checks import refusal_message
+
+    english = refusal_message(code)
+    with translation.override("fr"):
+        french = refusal_message(code)
+    others = {refusal_message(other) for other in ("javascript", "launch", "corrupt")}
+    assert english not in others
+    assert french != english
