@@ -227,3 +227,71 @@ def ordinary_pdf(pages: int = 12) -> bytes:
         document.showPage()
     document.save()
     return out.getvalue()
+
+
+def institution_signed_pdf(pdf: bytes | None = None, *, certify_no_changes: bool = False):
+    """PDF (an ordinary one by default) signed by an institution's own certificate (made
+    here, self-signed, field "InstitutionSignature"), as a registrar's office signs its
+    transcripts before uploading them. With CERTIFY_NO_CHANGES, a certification signature
+    allowing no change at all (DocMDP /P 1). Returns (the signed bytes, the certificate)."""
+    import datetime
+    import io
+
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Registrar of an institution")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    der_certificate = asn1_x509.Certificate.load(
+        certificate.public_bytes(serialization.Encoding.DER)
+    )
+    signer = signers.SimpleSigner(
+        signing_cert=der_certificate,
+        signing_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ),
+        cert_registry=SimpleCertificateStore(),
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf if pdf is not None else ordinary_pdf(2)))
+    metadata = signers.PdfSignatureMetadata(field_name="InstitutionSignature")
+    if certify_no_changes:
+        metadata = signers.PdfSignatureMetadata(
+            field_name="InstitutionSignature",
+            certify=True,
+            docmdp_permissions=fields.MDPPerm.NO_CHANGES,
+        )
+    signed = signers.sign_pdf(
+        writer,
+        metadata,
+        signer=signer,
+        new_field_spec=fields.SigFieldSpec(
+            sig_field_name="InstitutionSignature", on_page=0, box=(36, 36, 180, 72)
+        ),
+    )
+    return signed.getvalue(), der_certificate

@@ -18,6 +18,11 @@ Refused, each with its own code and translated message:
   so that an action type nobody listed (a `/URI` opened on open, a `/Hide`, a future one) is
   refused too.
 
+Already signed PDFs (an institution's own signature, or one of our documents uploaded
+again) are accepted: `signing.sign_pdf` adds our signature as an incremental update, so the
+earlier signatures still validate. Only a file certified with "no changes allowed" (DocMDP,
+/P 1) is refused (`certified_no_changes`): any signature added to it breaks its certification.
+
 Accepted on purpose: a link annotation the reader clicks (`/Link` with a `/URI` action),
 ordinary in transcripts (the institution's web site, a program's page). Nothing happens
 unless the reader clicks, and PDF viewers ask before opening the address. The same `/URI`
@@ -77,6 +82,10 @@ def refusal_message(code: str) -> str:
         "automatic_action": _(
             "The PDF contains an action that runs by itself (when the file is opened or a "
             "page is shown), which is not allowed; links the reader clicks are fine."
+        ),
+        "certified_no_changes": _(
+            "The PDF is certified with a signature that allows no changes, so credshare "
+            "cannot add its own signature; upload it without that certification."
         ),
         "encrypted": _("The PDF is encrypted or password-protected; upload it unlocked."),
         "corrupt": _("The PDF is damaged and cannot be read."),

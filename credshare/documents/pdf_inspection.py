@@ -122,6 +122,23 @@ def _has_refused_automatic_action(reader) -> bool:
     return False
 
 
+def _certified_without_changes(reader) -> bool:
+    """Whether the file is certified (a DocMDP signature) with no changes allowed (/P 1):
+    adding our signature would break the certification, so we refuse the file instead. A
+    file signed without certification, or certified allowing signatures, is signed as it
+    is, our signature added as an incremental update (signing.sign_pdf)."""
+    try:
+        signature = reader.root["/Perms"]["/DocMDP"]
+        references = signature["/Reference"]
+        for item in references:
+            reference = item.get_object()
+            if reference.get("/TransformMethod") == "/DocMDP":
+                return int(reference["/TransformParams"].get("/P", 2)) == 1
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return False
+
+
 def inspect_upload(data: bytes, params: dict, ask) -> dict:
     """{"refusal": code or None} for an issuer's upload (a sandbox task)."""
     names = names_in(data)
@@ -144,6 +161,8 @@ def inspect_upload(data: bytes, params: dict, ask) -> dict:
                 return {"refusal": code}
             if names & AUTOMATIC_TRIGGERS and _has_refused_automatic_action(reader):
                 return {"refusal": "automatic_action"}
+            if b"DocMDP" in names and _certified_without_changes(reader):
+                return {"refusal": "certified_no_changes"}
         except READ_ERRORS as error:
             raise_if_over_a_bound(error)
             return {"refusal": "corrupt"}

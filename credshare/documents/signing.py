@@ -425,16 +425,33 @@ def _timestamper():
     return timestamps.HTTPTimeStamper(url, timeout=10) if url else None
 
 
+def _free_field_name(writer) -> str:
+    """FIELD_NAME, or FIELD_NAME-2, -3, ... when the file already holds filled credshare
+    fields (one of our documents uploaded again, as a new version or elsewhere). Filling the
+    same field again is impossible; a new field beside it keeps the earlier signature intact."""
+    taken = {name for name, value, _ref in fields.enumerate_sig_fields(writer) if value}
+    name, number = FIELD_NAME, 1
+    while name in taken:
+        number += 1
+        name = f"{FIELD_NAME}-{number}"
+    return name
+
+
 def sign_pdf(*, pdf: bytes, document, issuer) -> bytes:
     """PDF signed by ISSUER (PAdES B-B, or B-T with a timestamp authority), with a visible
     stamp on the first page: the issuer, the document's public id and a QR code of its
-    verification URL. Returns the signed file's bytes."""
+    verification URL. Returns the signed file's bytes.
+
+    An uploaded file that is already signed (an institution's own signature, or one of our
+    documents) is signed as an incremental update: its bytes, and so every earlier signature,
+    stay as they were, and ours covers the whole file after them."""
     signer = _signer_for(ensure_issuer_key(issuer))
     timestamper = _timestamper()
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    field_name = _free_field_name(writer)
     pdf_signer = signers.PdfSigner(
         signers.PdfSignatureMetadata(
-            field_name=FIELD_NAME,
+            field_name=field_name,
             subfilter=fields.SigSeedSubFilter.PADES,
             md_algorithm="sha256",
             reason="Document officiel / Official document",
@@ -443,7 +460,7 @@ def sign_pdf(*, pdf: bytes, document, issuer) -> bytes:
         timestamper=timestamper,
         stamp_style=_STAMP_STYLE,
         new_field_spec=fields.SigFieldSpec(
-            sig_field_name=FIELD_NAME, on_page=0, box=_stamp_box(writer)
+            sig_field_name=field_name, on_page=0, box=_stamp_box(writer)
         ),
     )
     output = io.BytesIO()

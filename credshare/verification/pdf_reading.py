@@ -128,12 +128,21 @@ def _validate(embedded, context: ValidationContext):
 
 
 def _find_signature(reader, field_name: str):
-    """credshare's signature in the file, another signature if it has no credshare one, or
-    None if it is not signed at all."""
+    """credshare's last signature in the file, another signature if it has no credshare one,
+    or None if it is not signed at all.
+
+    Our field is FIELD_NAME, or FIELD_NAME-<n> when the file we signed already held a
+    credshare signature (signing.sign_pdf); the last one, in signing order, is the one that
+    covers what we issued."""
     signatures = reader.embedded_regular_signatures
-    for embedded in signatures:
-        if embedded.field_name == field_name:
-            return embedded
+    ours = [
+        embedded
+        for embedded in signatures
+        if embedded.field_name == field_name
+        or (embedded.field_name or "").startswith(f"{field_name}-")
+    ]
+    if ours:
+        return ours[-1]
     # Signed, but not in our field: validate it anyway, so that the verdict can say whose
     # certificate it is rather than merely "no signature".
     return signatures[0] if signatures else None

@@ -14,15 +14,18 @@ measured by bench/hostile_pdfs.py, not here.
 import base64
 import html
 import io
+import subprocess
 import zipfile
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from credshare.api.tests.conftest import ApiClient, error_of, make_key
-from credshare.core import sandbox, testing
+from credshare.core import sandbox, testing, testing_pdfs
 from credshare.core.testing_pdfs import HOSTILE_PDFS, hostile_pdf, ordinary_pdf
 from credshare.documents import bulk
 from credshare.documents.models import Document, IssuanceRow
@@ -92,7 +95,7 @@ class VerifyPage:
         )
         return response
 
-    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en"):
+    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en", code=None):
         response = self.send(context.client, data, language)
         assert response.status_code == 400
         assert message in page_text(response)
@@ -120,7 +123,7 @@ class VerifyApi:
             "/pdfs/verify", data, content_type="application/pdf", HTTP_ACCEPT_LANGUAGE=language
         )
 
-    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en"):
+    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en", code=None):
         response = self.send(context.client, data, language)
         assert response.status_code == 422
         assert response.json()["error"] == {"code": "too_complex", "message": message}
@@ -151,7 +154,10 @@ class IssuerUpload:
     def count(self, context):
         return Document.objects.filter(title="Bachelor of Testing").count()
 
-    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en"):
+    def issued_bytes(self, context) -> bytes:
+        return stored_bytes(Document.objects.get(title="Bachelor of Testing"))
+
+    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en", code=None):
         before = self.count(context)
         response = self.send(context, data, language)
         assert response.status_code == 400
@@ -179,6 +185,9 @@ class NewVersion(IssuerUpload):
     def count(self, context):
         return context.document.versions.count()
 
+    def issued_bytes(self, context) -> bytes:
+        return stored_bytes(context.document)
+
 
 class BulkZip:
     name = "bulk ZIP"
@@ -196,7 +205,7 @@ class BulkZip:
             bulk.issuance_job_process(job_id=job.pk)
         return IssuanceRow.objects.get(job=job)
 
-    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en"):
+    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en", code=None):
         row = self.send(context, data, language)
         assert row.status == IssuanceRow.Status.REJECTED
         assert row.reason == f"transcript.pdf: {message}"
@@ -207,6 +216,9 @@ class BulkZip:
         row = self.send(context, data)
         assert row.status == IssuanceRow.Status.ISSUED, row.reason
         assert row.document is not None
+
+    def issued_bytes(self, context) -> bytes:
+        return stored_bytes(Document.objects.get(external_id="EXT-00001"))
 
 
 class ApiDocuments:
@@ -226,19 +238,22 @@ class ApiDocuments:
             },
         )
 
-    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en"):
+    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en", code=None):
         response = self.send(context, data, language)
-        assert response.status_code == 422
+        assert response.status_code == (422 if code is None else 400)
         error = error_of(response)
         assert error["code"] == "invalid_pdf"
         assert error["message"] == message
-        assert error["details"][0]["code"] == "too_complex"
+        assert error["details"][0]["code"] == (code or "too_complex")
         assert not Document.objects.filter(external_id="SIS-HOSTILE").exists()
 
     def assert_accepted(self, context, data):
         response = self.send(context, data)
         assert response.status_code == 201, response.content
         assert Document.objects.filter(external_id="SIS-HOSTILE").exists()
+
+    def issued_bytes(self, context) -> bytes:
+        return stored_bytes(Document.objects.get(external_id="SIS-HOSTILE"))
 
 
 class ApiVersions(ApiDocuments):
@@ -251,18 +266,21 @@ class ApiVersions(ApiDocuments):
             {"pdf_base64": base64.b64encode(data).decode()},
         )
 
-    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en"):
+    def assert_refused(self, context, data, message=TOO_COMPLEX, language="en", code=None):
         response = self.send(context, data, language)
-        assert response.status_code == 422
+        assert response.status_code == (422 if code is None else 400)
         error = error_of(response)
         assert (error["code"], error["message"]) == ("invalid_pdf", message)
-        assert error["details"][0]["code"] == "too_complex"
+        assert error["details"][0]["code"] == (code or "too_complex")
         assert context.document.versions.count() == 1
 
     def assert_accepted(self, context, data):
         response = self.send(context, data)
         assert response.status_code == 201, response.content
         assert context.document.versions.count() == 2
+
+    def issued_bytes(self, context) -> bytes:
+        return stored_bytes(context.document)
 
 
 ENTRY_POINTS = [
@@ -352,3 +370,110 @@ def test_whatever_the_structural_bounds_miss_the_time_limit_catches(context, mon
 
     # The worker was killed; the next file is served by another.
     assert VerifyApi().assert_accepted(context, stored_bytes(context.document))["verified"]
+
+
+# --- already signed PDFs (issue 14, finding 3) ------------------------------------------------
+
+CERTIFIED = (
+    "The PDF is certified with a signature that allows no changes, so credshare cannot add "
+    "its own signature; upload it without that certification."
+)
+
+
+@pytest.fixture(scope="module")
+def nss_db(tmp_path_factory, django_db_blocker):
+    """An NSS database trusting the test session's demo CA, for pdfsig."""
+    from credshare.documents import signing
+
+    certutil = testing.require_program("certutil", package="libnss3-tools")
+    directory = tmp_path_factory.mktemp("nss")
+    ca_file = directory / "ca.pem"
+    ca_file.write_bytes(signing.ensure_ca().pem)
+    database = f"sql:{directory}"
+    subprocess.run([certutil, "-N", "--empty-password", "-d", database], check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603
+        [certutil, "-A", "-n", "credshare-ca", "-t", "CT,C,C", "-i", ca_file, "-d", database],
+        check=True,
+    )
+    return database
+
+
+def pdfsig_signatures(data: bytes, nss_db: str, tmp_path) -> list[str]:
+    """pdfsig's report, one block per signature."""
+    pdfsig = testing.require_program("pdfsig", package="poppler-utils")
+    path = tmp_path / "issued.pdf"
+    path.write_bytes(data)
+    result = subprocess.run(  # noqa: S603 -- our own arguments
+        [pdfsig, "-nssdir", nss_db, str(path)], capture_output=True, text=True, timeout=30
+    )
+    return result.stdout.split("Signature #")[1:]
+
+
+def pyhanko_statuses(data: bytes, institution_certificate) -> dict:
+    """pyHanko's validation of every signature, by field name, each against its own root."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    from credshare.documents import signing
+
+    ca = asn1_x509.Certificate.load(
+        signing.ensure_ca().certificate.public_bytes(serialization.Encoding.DER)
+    )
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    return {
+        embedded.field_name: validate_pdf_signature(
+            embedded, ValidationContext(trust_roots=[ca, institution_certificate])
+        )
+        for embedded in reader.embedded_signatures
+    }
+
+
+@pytest.mark.parametrize("entry", UPLOADS, ids=lambda cls: cls.name)
+def test_an_institutions_signed_pdf_is_accepted_and_both_signatures_validate(
+    context, entry, nss_db, tmp_path
+):
+    data, institution = testing_pdfs.institution_signed_pdf()
+    point = entry_point(entry, context)
+
+    point.assert_accepted(context, data)
+
+    issued = point.issued_bytes(context)
+    assert issued.startswith(data)  # ours is an incremental update: their bytes untouched
+    statuses = pyhanko_statuses(issued, institution)
+    assert set(statuses) == {"InstitutionSignature", "CredshareSignature"}
+    theirs, ours = statuses["InstitutionSignature"], statuses["CredshareSignature"]
+    assert theirs.intact and theirs.valid and theirs.trusted
+    assert ours.intact and ours.valid and ours.trusted
+    assert ours.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    reports = pdfsig_signatures(issued, nss_db, tmp_path)
+    assert len(reports) == 2, reports
+    assert all("Signature Validation: Signature is Valid." in report for report in reports)
+    assert "Total document signed" in reports[1]
+    # And credshare's own verification reads our signature, not theirs.
+    assert "The file is exactly as credshare issued it." in VerifyPage().assert_accepted(
+        context, issued
+    )
+
+
+@pytest.mark.parametrize("entry", UPLOADS, ids=lambda cls: cls.name)
+def test_one_of_our_signed_documents_uploaded_again_is_signed_again(context, entry):
+    ours = stored_bytes(testing.make_document(context.document.learner, context.university))
+    point = entry_point(entry, context)
+
+    point.assert_accepted(context, ours)
+
+    issued = point.issued_bytes(context)
+    assert issued.startswith(ours)
+    verdict = VerifyApi().assert_accepted(context, issued)
+    assert verdict["verified"] is True, verdict
+
+
+@pytest.mark.parametrize("entry", UPLOADS, ids=lambda cls: cls.name)
+def test_a_pdf_certified_to_allow_no_changes_is_refused_clearly(context, entry):
+    data, _ = testing_pdfs.institution_signed_pdf(certify_no_changes=True)
+
+    entry_point(entry, context).assert_refused(
+        context, data, message=CERTIFIED, code="certified_no_changes"
+    )

@@ -234,7 +234,15 @@ def test_an_automatic_action_hidden_in_a_compressed_object_stream_is_refused():
 
 @pytest.mark.parametrize(
     "code",
-    ["xfa", "submit_form", "import_data", "remote_go_to", "media", "automatic_action"],
+    [
+        "xfa",
+        "submit_form",
+        "import_data",
+        "remote_go_to",
+        "media",
+        "automatic_action",
+        "certified_no_changes",
+    ],
 )
 def test_each_refusal_has_its_own_message_in_english_and_french(code):
     from django.utils import translation
