@@ -166,9 +166,7 @@ class PeakSampler(threading.Thread):
 
 def send(port: int, key: str, endpoint: str, data: bytes):
     if endpoint == "verify":
-        return request(
-            port, "POST", "/pdfs/verify", data, {"Content-Type": "application/pdf"}
-        )
+        return request(port, "POST", "/pdfs/verify", data, {"Content-Type": "application/pdf"})
     body = json.dumps(
         {
             "learner_email": "learner@bench.example",
@@ -224,7 +222,10 @@ def main() -> None:
         from credshare.core.testing_pdfs import HOSTILE_PDFS, hostile_pdf, ordinary_pdf
 
         files = {name: hostile_pdf(name) for name in HOSTILE_PDFS}
-        genuine = {"genuine: our signed transcript": signed, "genuine: ordinary 12 pages": ordinary_pdf()}
+        genuine = {
+            "genuine: our signed transcript": signed,
+            "genuine: ordinary 12 pages": ordinary_pdf(),
+        }
         port = free_port()
         server = start_server(port, tmp_dir / "server.log")
         try:

@@ -86,9 +86,35 @@ def _automatic_action_refused(action) -> bool:
     return False
 
 
-def _has_refused_automatic_action(reader) -> bool:
-    """Whether any dictionary of the file has an /OpenAction, or an /AA entry (a document's,
-    page's, annotation's or field's additional actions), that does more than show a page."""
+def _triggers_refused(dictionary) -> bool:
+    """Whether DICTIONARY's /OpenAction or /AA (additional actions) does more than show a
+    page."""
+    opening = dictionary.raw_get("/OpenAction") if "/OpenAction" in dictionary else None
+    if opening is not None and _automatic_action_refused(opening):
+        return True
+    if "/AA" in dictionary:
+        actions = dictionary.raw_get("/AA")
+        if isinstance(actions, generic.IndirectObject):
+            actions = actions.get_object()
+        if not isinstance(actions, generic.DictionaryObject):
+            return True
+        if any(_automatic_action_refused(actions.raw_get(key)) for key in actions):
+            return True
+    return False
+
+
+def _has_refused_automatic_action(reader, names: set[bytes]) -> bool:
+    """Whether the file has an automatic action that does more than show a page.
+
+    /OpenAction belongs to the catalog, where many programs put a plain "open at page 1":
+    checking the catalog is enough when it holds the only one. Otherwise (an /AA anywhere: a
+    document's, page's, annotation's or field's additional actions, or an /OpenAction
+    somewhere else) every dictionary of the file is walked."""
+    catalog = reader.root
+    if _triggers_refused(catalog):
+        return True
+    if b"AA" not in names and "/OpenAction" in catalog:
+        return False
     refs = set()
     for revision in range(reader.xrefs.total_revisions):
         refs |= reader.xrefs.explicit_refs_in_revision(revision)
@@ -105,17 +131,8 @@ def _has_refused_automatic_action(reader) -> bool:
                 raise TooComplex("too many values")
             value = pending.pop()
             if isinstance(value, generic.DictionaryObject):
-                opening = value.raw_get("/OpenAction") if "/OpenAction" in value else None
-                if opening is not None and _automatic_action_refused(opening):
+                if _triggers_refused(value):
                     return True
-                if "/AA" in value:
-                    actions = value.raw_get("/AA")
-                    if isinstance(actions, generic.IndirectObject):
-                        actions = actions.get_object()
-                    if not isinstance(actions, generic.DictionaryObject):
-                        return True
-                    if any(_automatic_action_refused(actions.raw_get(key)) for key in actions):
-                        return True
                 pending.extend(value.raw_get(key) for key in value)
             elif isinstance(value, generic.ArrayObject):
                 pending.extend(value.raw_get(index) for index in range(len(value)))
@@ -159,7 +176,7 @@ def inspect_upload(data: bytes, params: dict, ask) -> dict:
             code = forbidden_code(names)
             if code:
                 return {"refusal": code}
-            if names & AUTOMATIC_TRIGGERS and _has_refused_automatic_action(reader):
+            if names & AUTOMATIC_TRIGGERS and _has_refused_automatic_action(reader, names):
                 return {"refusal": "automatic_action"}
             if b"DocMDP" in names and _certified_without_changes(reader):
                 return {"refusal": "certified_no_changes"}
