@@ -42,12 +42,19 @@ __all__ = ["Limits", "SandboxFailure", "TooComplex", "run"]
 POOL_SIZE = 2  # workers per web process: tasks beyond this wait for one
 MAX_TASKS = 500  # tasks a worker runs before it is replaced
 START_SECONDS = 60.0  # a new worker's imports, on a loaded machine
-# The modules the workers import before they say they are ready.
-PRELOAD = (
-    "credshare.core.pdf_limits",
-    "credshare.documents.pdf_inspection",
-    "credshare.verification.pdf_reading",
-)
+# The modules the zygote imports before it forks workers (register_task_module): imported
+# once there, not in every worker. A task's module not listed is imported by each worker at
+# its first task.
+_task_modules: list[str] = []
+
+
+def register_task_module(module: str) -> None:
+    """Have the workers import MODULE (where tasks live) before they run any task. Called by
+    the modules that send tasks, at import, before the first task starts the zygote."""
+    if module not in _task_modules:
+        _task_modules.append(module)
+
+
 MiB = 1024 * 1024
 
 
@@ -103,7 +110,7 @@ class _Zygote:
                     "credshare.core.sandbox_worker",
                     "--zygote",
                     str(theirs.fileno()),
-                    *PRELOAD,
+                    *_task_modules,
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -165,7 +172,9 @@ class _Worker:
 
     def _write(self, payload: bytes) -> None:
         try:
-            self.connection.sendall(FRAME_HEADER.pack(len(payload)) + payload)
+            # MSG_NOSIGNAL: a worker that died must not take this process with it (SIGPIPE).
+            self.connection.sendall(FRAME_HEADER.pack(len(payload)), socket.MSG_NOSIGNAL)
+            self.connection.sendall(payload, socket.MSG_NOSIGNAL)
         except OSError as error:
             raise _WorkerGone("pipe") from error
 

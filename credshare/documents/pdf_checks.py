@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
 INSPECT_UPLOAD = "credshare.documents.pdf_inspection:inspect_upload"
+sandbox.register_task_module("credshare.documents.pdf_inspection")
 
 
 class PdfRejected(Exception):  # noqa: N818 -- a refusal, named as the callers read it

@@ -4,6 +4,24 @@ the network's CA, covering the whole file) and what our records say of the file.
 Nothing is fetched from the network: the only trust root is the network's CA, and our issuer
 certificates carry no CRL or OCSP address; revocation is credshare's own (a document
 withdrawn or revoked in our records), not the certificate's.
+
+Anyone may send a file here, so the file is never parsed in the web process. The parse and
+the signature's validation run in a sandbox worker (`credshare.core.sandbox`; the task is
+`credshare.verification.pdf_reading.read_signature`): a pooled process with an address-space
+and CPU limit per task, killed at its wall-clock limit (2.5 s), inside which pyHanko's reader
+is held to bounds on the file's structure (`credshare.core.pdf_limits`: cross-reference
+entries, revisions, decoded bytes, page tree, nesting). A file over any of them is refused as
+"too complex to check" (VerificationInputError "too_complex": a form error, or a 422 in the
+API), and the web process is unharmed whatever the file does.
+
+Why this design: the bounds on the structure refuse the known bombs in milliseconds, but
+only a process boundary holds for files nobody has thought of (a new pathological case in a
+parser is found every year). Forking a process per file would cost more than the
+verification itself, so the workers are pooled, forked from a zygote that has pyHanko
+imported (a replacement after a failure costs milliseconds), and replaced after a failure
+or 500 tasks. The worker has no database: it asks this process for the moment to validate
+at once it knows the signature's byte range (our records say when we signed the file), and
+answers with plain facts from which the verdict is built here.
 """
 
 import base64
@@ -36,6 +54,7 @@ logger = logging.getLogger(__name__)
 # Readers accept a PDF header anywhere in the first kilobyte (ISO 32000-2, 7.5.2 notes it).
 HEADER_WINDOW = 1024
 READ_SIGNATURE = "credshare.verification.pdf_reading:read_signature"
+sandbox.register_task_module("credshare.verification.pdf_reading")
 
 
 def _check_input(data: bytes) -> None:
