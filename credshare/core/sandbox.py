@@ -247,19 +247,23 @@ class _Pool:
         with self.lock:
             if self.idle:
                 return self.idle.pop()
-            return self._new_worker()
+            try:
+                return self._new_worker()
+            except OSError as error:  # no process could be started: out of memory, of pids
+                raise SandboxFailure(f"cannot start a sandbox worker: {error}") from error
 
     def give_back(self, worker: _Worker) -> None:
+        if worker.tasks >= MAX_TASKS:
+            self.replace(worker)
+            return
         with self.lock:
-            if worker.tasks >= MAX_TASKS:
-                worker.stop()
-                worker = self._new_worker()
             self.idle.append(worker)
 
     def replace(self, worker: _Worker) -> None:
         worker.stop()
-        # Forked now, so that it is ready when the next task comes.
-        with self.lock:
+        # Forked now, so that it is ready when the next task comes (or, failing that, when
+        # the next task asks for one).
+        with self.lock, contextlib.suppress(OSError):
             self.idle.append(self._new_worker())
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ def run(task: str, data: bytes = b"data", **kwargs):
 def test_a_task_gets_the_data_and_its_questions_are_answered():
     result = run("echo", b"12345", params={"ask": True}, answer=lambda q: {"seen": q["length"]})
 
-    assert result == {"length": 5, "answer": {"seen": 5}}
+    assert (result["length"], result["answer"]) == (5, {"seen": 5})
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,14 @@ def test_a_worker_dead_while_idle_is_replaced_without_failing_the_task():
         select.select([worker.pidfd], [], [], 5)  # readable once the process has ended
 
     assert run("echo")["length"] == 4
+
+
+def test_a_worker_is_reused_then_replaced_after_its_quota_of_tasks(monkeypatch):
+    monkeypatch.setattr(sandbox, "POOL_SIZE", 1)
+    monkeypatch.setattr(sandbox, "MAX_TASKS", 3)
+    monkeypatch.setattr(sandbox, "_pool", None)  # a pool of one worker for this test
+
+    pids = [run("echo")["pid"] for _ in range(4)]
+
+    assert pids[0] == pids[1] == pids[2] != pids[3]
+    sandbox.shutdown()
