@@ -149,10 +149,10 @@ def tree_rss(root: int) -> int:
 
 
 class PeakSampler(threading.Thread):
-    def __init__(self, root: int):
+    def __init__(self, root: int, start: int):
         super().__init__(daemon=True)
         self.root = root
-        self.peak = 0
+        self.peak = start
         self.running = True
 
     def run(self):
@@ -183,7 +183,7 @@ def send(port: int, key: str, endpoint: str, data: bytes):
 def measure(server: subprocess.Popen, port: int, key: str, endpoint: str, data: bytes) -> dict:
     time.sleep(0.3)  # a replacement worker forked after the previous file settles
     before = tree_rss(server.pid)
-    sampler = PeakSampler(server.pid)
+    sampler = PeakSampler(server.pid, before)
     sampler.start()
     started = time.perf_counter()
     status, body = send(port, key, endpoint, data)
