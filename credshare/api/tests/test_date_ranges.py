@@ -9,10 +9,14 @@ import uuid
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from credshare.api.schemas import DocumentIn
 from credshare.api.tests.conftest import error_of
 from credshare.api.tests.test_documents import issue_body
-from credshare.core.ranges import years_after
+from credshare.core.ranges import check_issue_date, check_valid_until, years_after
 from credshare.documents.models import Document
 from credshare.sharing.models import Share
 from credshare.sharing.services import share_revoke
@@ -91,6 +95,32 @@ def test_the_errors_of_a_date_out_of_range_are_in_the_clients_language(universit
 
     [detail] = [d for d in error_of(response)["details"] if d["loc"][-1] == "issue_date"]
     assert detail["message"] == "La date de délivrance ne peut pas être dans le futur."
+
+
+@given(st.dates(), st.one_of(st.none(), st.dates()))
+def test_the_issue_schema_takes_any_dates_in_range_or_refuses_them_with_a_code(
+    issue_date, valid_until
+):
+    body = {
+        "learner_email": "zoe@example.org",
+        "type": "certificate",
+        "title": "Any",
+        "pdf_base64": "JVBERi0=",
+        "issue_date": issue_date.isoformat(),
+        "valid_until": valid_until.isoformat() if valid_until else None,
+    }
+    try:
+        document = DocumentIn.model_validate(body)
+    except ValidationError as error:
+        assert {e["type"] for e in error.errors()} <= {
+            "issue_date_future",
+            "issue_date_too_old",
+            "valid_until_before_issue_date",
+            "valid_until_too_far",
+        }
+    else:
+        check_issue_date(document.issue_date)
+        check_valid_until(document.valid_until, issue_date=document.issue_date)
 
 
 @pytest.mark.parametrize(

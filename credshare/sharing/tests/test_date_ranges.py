@@ -8,11 +8,15 @@ The API list and detail of the same shares: credshare/api/tests/test_date_ranges
 import datetime
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from credshare.core import testing
-from credshare.core.ranges import years_after
+from credshare.core.ranges import check_share_expiry, years_after
+from credshare.sharing.forms import ShareExpiryForm
 from credshare.sharing.models import Share
 from credshare.sharing.services import share_revoke
 from credshare.sharing.tests.test_share_window import (
@@ -159,6 +163,16 @@ def test_an_organizations_date_field_takes_only_a_sane_day(
         assert_nothing_shared(zoe, university)
 
 
+@given(st.one_of(st.dates().map(datetime.date.isoformat), st.text(max_size=30)))
+def test_the_expiry_form_answers_any_input_with_a_date_in_range_or_an_error(typed):
+    form = ShareExpiryForm({"expires_on": typed})
+
+    if form.is_valid():
+        check_share_expiry(form.cleaned_data["expires_on"])  # in range, or this raises
+    else:
+        assert form.errors["expires_on"]
+
+
 # Numbers: document ids, share ids, page numbers
 
 
@@ -263,3 +277,18 @@ def test_a_share_stored_with_an_extreme_expiry_renders_on_every_page_of_both_par
     assert "A-9" in inbox.content.decode()
     opened = client.get(reverse("inbox:share", args=[share.pk]))
     assert opened.status_code == (200 if state == "Active" else 410)
+
+
+def test_a_link_share_stored_with_the_calendars_last_day_opens_for_its_recipient(
+    zoe, zoe_transcript
+):
+    share, token = testing.share_by_link(zoe, [zoe_transcript])
+    Share.objects.filter(pk=share.pk).update(expires_on=datetime.date.max)
+    recipient = Client(raise_request_exception=False)
+
+    opened = recipient.get(reverse("recipient:open", args=[token]))
+    page = recipient.get(opened.url)
+
+    assert opened.status_code == 302
+    assert page.status_code == 200
+    assert "Official transcript" in page.content.decode()
