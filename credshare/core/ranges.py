@@ -8,8 +8,9 @@ through the `check_*` functions here), and a value stored before these checks (o
 admin) must still render: `day_after` and `end_of_day` saturate instead of overflowing.
 
 Each `check_*` raises `DateOutOfRange`, an ApplicationError with a stable code and a
-translated message; a form turns it into a field error (`form_error`), the API into its error
-shape (`api_error`, or the ApplicationError handler), a bulk row into its rejection reason.
+translated message; a form turns it into a field error (`form_check`), the API's schemas into
+a validation error of that code (credshare.api.schemas.in_range; a service's refusal goes
+through the API's ApplicationError handler), a bulk row into its rejection reason.
 """
 
 import datetime
@@ -182,9 +183,14 @@ def check_moment(moment: datetime.datetime | None, *, field: str | None = None) 
 # --- for forms --------------------------------------------------------------------------------
 
 
-def form_error(error: DateOutOfRange) -> ValidationError:
-    """The field error a form shows for ERROR."""
-    return ValidationError(error.message, code=error.code)
+def form_check(check, value, **kwargs):
+    """VALUE when CHECK (one of the checks above) passes; else the ValidationError a form
+    shows next to the field."""
+    try:
+        check(value, **kwargs)
+    except DateOutOfRange as error:
+        raise ValidationError(error.message, code=error.code) from None
+    return value
 
 
 class AnyDayField(forms.DateField):
@@ -193,7 +199,4 @@ class AnyDayField(forms.DateField):
 
     def validate(self, value):
         super().validate(value)
-        try:
-            check_any_day(value)
-        except DateOutOfRange as error:
-            raise form_error(error) from None
+        form_check(check_any_day, value)

@@ -9,10 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from credshare.core.ranges import (
     EARLIEST_DAY,
     AnyDayField,
-    DateOutOfRange,
     check_issue_date,
     check_valid_until,
-    form_error,
+    form_check,
 )
 from credshare.documents.models import Document
 
@@ -150,20 +149,16 @@ class IssueForm(forms.Form):
         )
 
     def clean_issue_date(self):
-        issue_date = self.cleaned_data["issue_date"]
-        try:
-            check_issue_date(issue_date)
-        except DateOutOfRange as error:
-            raise form_error(error) from None
-        return issue_date
+        return form_check(check_issue_date, self.cleaned_data["issue_date"])
 
     def clean(self):
         cleaned = super().clean()
-        valid_until = cleaned.get("valid_until")
         try:
-            check_valid_until(valid_until, issue_date=cleaned.get("issue_date"))
-        except DateOutOfRange as error:
-            self.add_error("valid_until", form_error(error))
+            form_check(
+                check_valid_until, cleaned.get("valid_until"), issue_date=cleaned.get("issue_date")
+            )
+        except ValidationError as error:
+            self.add_error("valid_until", error)
         if cleaned.get("source") == self.SOURCE_UPLOAD:
             if not cleaned.get("pdf") and "pdf" not in self.errors:
                 self.add_error("pdf", _("Choose the PDF to issue."))

@@ -9,9 +9,8 @@ from credshare.accounts.models import User
 from credshare.billing.selectors import credit_needs_for_documents
 from credshare.core.ranges import (
     AnyDayField,
-    DateOutOfRange,
     check_share_expiry,
-    form_error,
+    form_check,
     share_expiry_range,
 )
 from credshare.documents.models import Document
@@ -93,12 +92,7 @@ class ShareExpiryForm(forms.Form):
         )
 
     def clean_expires_on(self):
-        expires_on = self.cleaned_data.get("expires_on")
-        try:
-            check_share_expiry(expires_on)
-        except DateOutOfRange as error:
-            raise form_error(error) from None
-        return expires_on
+        return form_check(check_share_expiry, self.cleaned_data.get("expires_on"))
 
 
 class ShareForm(ShareExpiryForm):
