@@ -11,10 +11,12 @@ from django.utils import timezone
 
 from credshare.core import testing
 from credshare.core.ranges import DateOutOfRange, years_after
+from credshare.credentials.models import IssuedCredential
 from credshare.documents import bulk
 from credshare.documents.models import Document, IssuanceRow
-from credshare.documents.services import document_issue
+from credshare.documents.services import document_issue, document_version_add
 from credshare.documents.tests.test_issuer_documents import errors_of, issue_data, url
+from credshare.verification.credential import verify_credential
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
@@ -182,3 +184,16 @@ def test_the_document_search_takes_sane_days_and_any_page_number(
         assert zoe_transcript.title in page
     else:
         assert refused in page
+
+
+def test_a_document_stored_valid_until_the_calendars_last_day_still_gets_versions_that_verify(
+    zoe_transcript,
+):
+    Document.objects.filter(pk=zoe_transcript.pk).update(valid_until=datetime.date.max)
+    zoe_transcript.refresh_from_db()
+
+    version = document_version_add(document=zoe_transcript, pdf=testing.sample_pdf("v2"))
+
+    credential = IssuedCredential.objects.get(version=version).credential
+    assert credential["validUntil"] == "9999-12-31T00:00:00Z"
+    assert verify_credential(credential).status == "valid"
