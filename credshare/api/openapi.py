@@ -69,6 +69,12 @@ a {pdf} PDF, bulk uploads up to {upload}; larger is a `413 too_large`.
 
 Times are ISO 8601 in UTC. A share's `expires_on` is a calendar date: the share works until
 the end of that day in the platform's time zone (`expires_at`).
+
+Dates you send have a sane range, and one out of it is a `422 invalid_request` whose detail
+names the field and the rule: an `issue_date` is today or earlier and not before 1900-01-01
+(`issue_date_future`, `issue_date_too_old`); a `valid_until` is on or after the issue date and
+at most 100 years from today (`valid_until_before_issue_date`, `valid_until_too_far`); a
+`since` lies between 1900 and 100 years from now (`date_out_of_range`).
 """
 
 

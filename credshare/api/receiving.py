@@ -3,7 +3,6 @@ The same rules as the inbox: only the key's organization's shares; a share that 
 was revoked, or a document its issuer withdrew, serves no PDF (410)."""
 
 import base64
-import datetime
 import uuid
 from typing import Annotated
 
@@ -46,10 +45,10 @@ Scope = ApiKey.Scope
 def share_list(
     request: HttpRequest,
     since: Annotated[
-        datetime.datetime | None,
+        schemas.QueryMoment | None,
         Query(
             description="Only shares created after this moment (ISO 8601; UTC when it has no "
-            "offset)."
+            "offset), between 1900 and a hundred years from now (`date_out_of_range`)."
         ),
     ] = None,
     status: Annotated[

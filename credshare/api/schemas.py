@@ -7,9 +7,20 @@ import uuid
 from typing import Annotated, Literal
 
 from ninja import Field
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
+from credshare.core import ranges
 from credshare.documents.bulk import MAX_COURSES
 
 # PostgreSQL stores no NUL character, in text or in JSON: refused by the schema, not failed by
@@ -42,6 +53,23 @@ Moment = Annotated[
     datetime.datetime,
     PlainSerializer(_utc_iso, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+
+
+def in_range(check, value, **kwargs):
+    """VALUE when CHECK (one of credshare.core.ranges' checks) passes; else a validation
+    error whose type is the range's code (`issue_date_future`, …) and whose message is
+    translated."""
+    try:
+        check(value, **kwargs)
+    except ranges.DateOutOfRange as error:
+        raise PydanticCustomError(error.code, "{message}", {"message": error.message}) from None
+    return value
+
+
+# A moment given in a query (`since`): between 1900 and a hundred years from now.
+QueryMoment = Annotated[
+    datetime.datetime, AfterValidator(lambda value: in_range(ranges.check_moment, value))
 ]
 
 
@@ -215,9 +243,15 @@ class DocumentIn(PdfOrRecord):
     student_number: text(50) = ""
     type: DocumentType
     title: text(300, visible=True)
-    issue_date: datetime.date
+    issue_date: datetime.date = Field(
+        description="The day the document was issued: today or earlier, not before 1900-01-01 "
+        "(`issue_date_future`, `issue_date_too_old`)."
+    )
     valid_until: datetime.date | None = Field(
-        None, description="The last day the document is valid, for documents that expire."
+        None,
+        description="The last day the document is valid, for documents that expire: on or "
+        "after `issue_date`, at most 100 years from today (`valid_until_before_issue_date`, "
+        "`valid_until_too_far`).",
     )
     external_id: text(100) = Field(
         "",
@@ -225,11 +259,15 @@ class DocumentIn(PdfOrRecord):
         "the document already issued (200) instead of issuing it twice.",
     )
 
-    @model_validator(mode="after")
-    def _valid_after_issue(self):
-        if self.valid_until is not None and self.valid_until < self.issue_date:
-            raise ValueError("valid_until is before issue_date")
-        return self
+    @field_validator("issue_date")
+    @classmethod
+    def _issue_date_in_range(cls, value: datetime.date) -> datetime.date:
+        return in_range(ranges.check_issue_date, value)
+
+    @field_validator("valid_until")
+    @classmethod
+    def _valid_until_in_range(cls, value, info: ValidationInfo):
+        return in_range(ranges.check_valid_until, value, issue_date=info.data.get("issue_date"))
 
 
 class VersionIn(PdfOrRecord):

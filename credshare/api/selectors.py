@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credshare.api.errors import ApiError
+from credshare.core.ranges import DateOutOfRange, check_moment
 from credshare.documents.models import Document, DocumentVersion, IssuanceJob
 from credshare.documents.selectors import newest_versions_first
 from credshare.network.models import Organization, ShareField
@@ -80,8 +81,10 @@ def _cursor_decode(cursor: str) -> tuple[datetime.datetime, uuid.UUID]:
         moment = datetime.datetime.fromisoformat(created)
         if timezone.is_naive(moment):
             raise ValueError("naive")
+        # A made-up cursor at the calendar's edge would overflow on its way to the database.
+        check_moment(moment)
         return moment, uuid.UUID(public_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, DateOutOfRange):
         raise ApiError(
             400,
             "invalid_cursor",

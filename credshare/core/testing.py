@@ -147,6 +147,14 @@ def give_credits(learner: User, issuer: Organization, amount: int = 1) -> None:
     credit_grant(learner=learner, issuer=issuer, amount=amount)
 
 
+def days_from_today(days: int) -> datetime.date:
+    """A day DAYS after today in the platform's time zone: a share's expiry date, which must
+    lie within the range of credshare.core.ranges (at most two years ahead)."""
+    from django.utils import timezone
+
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
 def share_with(owner: User, documents, recipient: Organization, **values):
     """Share DOCUMENTS with RECIPIENT through the service, confirming the credit use."""
     import uuid

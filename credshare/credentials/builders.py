@@ -15,6 +15,7 @@ import datetime
 from django.conf import settings
 from django.utils import translation
 
+from credshare.core.ranges import day_after
 from credshare.credentials.jsonld import CREDENTIALS_V2, OPEN_BADGES_V3
 from credshare.documents.models import Document, DocumentVersion
 from credshare.documents.signing import verification_url
@@ -163,7 +164,8 @@ def credential_content(
         ],
     }
     if document.valid_until:
-        content["validUntil"] = _midnight(document.valid_until + datetime.timedelta(days=1))
+        # The first moment after the last valid day (the calendar's last day has no next).
+        content["validUntil"] = _midnight(day_after(document.valid_until))
     return content
 
 

@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from credshare.accounts.selectors import user_with_email
 from credshare.core.csv_export import SafeCsvWriter
+from credshare.core.ranges import DateOutOfRange, check_issue_date
 from credshare.documents.models import Document, IssuanceJob, IssuanceRow
 from credshare.documents.pdf import transcript_from_record
 from credshare.documents.pdf_checks import PdfRejected, check_uploaded_pdf
@@ -437,6 +438,16 @@ def _parse_date(value: str) -> datetime.date:
     )
 
 
+def _issue_date(value) -> datetime.date:
+    """The row's issue date, within the range every issuing path takes."""
+    issue_date = _parse_date(value)
+    try:
+        check_issue_date(issue_date)
+    except DateOutOfRange as error:
+        raise RowRejected(f"{error.message} ({issue_date.isoformat()})") from None
+    return issue_date
+
+
 def _text(fields: dict, key: str, *, limit: int, required: bool, label: str) -> str:
     value = fields.get(key)
     if value is not None and not isinstance(value, str | int | float):
@@ -515,7 +526,7 @@ def _issue_row(job: IssuanceJob, row: IssuanceRow, archive: _Archive | None) -> 
             % {"value": document_type[:40], "types": ", ".join(Document.Type.values)}
         )
     title = _text(fields, "title", limit=300, required=True, label=_("title"))
-    issue_date = _parse_date(fields.get("issue_date"))
+    issue_date = _issue_date(fields.get("issue_date"))
 
     record = {}
     if job.source == IssuanceJob.Source.CSV_ZIP:

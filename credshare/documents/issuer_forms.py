@@ -3,8 +3,16 @@ version, withdraw or revoke."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credshare.core.ranges import (
+    EARLIEST_DAY,
+    AnyDayField,
+    check_issue_date,
+    check_valid_until,
+    form_check,
+)
 from credshare.documents.models import Document
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
@@ -133,11 +141,24 @@ class IssueForm(forms.Form):
             )
         return rows
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["issue_date"].widget.attrs.update(
+            {"min": EARLIEST_DAY.isoformat(), "max": today.isoformat()}
+        )
+
+    def clean_issue_date(self):
+        return form_check(check_issue_date, self.cleaned_data["issue_date"])
+
     def clean(self):
         cleaned = super().clean()
-        issue_date, valid_until = cleaned.get("issue_date"), cleaned.get("valid_until")
-        if issue_date and valid_until and valid_until < issue_date:
-            self.add_error("valid_until", _("A document cannot expire before it is issued."))
+        try:
+            form_check(
+                check_valid_until, cleaned.get("valid_until"), issue_date=cleaned.get("issue_date")
+            )
+        except ValidationError as error:
+            self.add_error("valid_until", error)
         if cleaned.get("source") == self.SOURCE_UPLOAD:
             if not cleaned.get("pdf") and "pdf" not in self.errors:
                 self.add_error("pdf", _("Choose the PDF to issue."))
@@ -159,10 +180,10 @@ class FilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any"))] + Document.Status.choices
     )
-    issued_from = forms.DateField(
+    issued_from = AnyDayField(
         label=_("Issued from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    issued_to = forms.DateField(
+    issued_to = AnyDayField(
         label=_("Issued until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

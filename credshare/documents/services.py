@@ -9,6 +9,7 @@ from django.utils import timezone
 from credshare.accounts.models import User
 from credshare.audit.models import Event as AuditEvent
 from credshare.audit.services import document_audit_record
+from credshare.core.ranges import check_issue_date, check_valid_until
 from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Organization
 
@@ -92,6 +93,10 @@ def document_issue(
 
     if not issuer.is_issuer:
         raise ValueError(f"{issuer} does not issue documents")
+    # Every issuing path (portal, bulk, API) checked these already, with its own message;
+    # the rule holds here too, for any caller.
+    check_issue_date(issue_date)
+    check_valid_until(valid_until, issue_date=issue_date)
     email = address_normalize(learner_email or (learner.email if learner else ""))
     if not email:
         raise ValueError("A document is issued to a learner or to an email address")

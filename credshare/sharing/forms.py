@@ -2,12 +2,17 @@ import uuid
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from credshare.accounts.models import User
 from credshare.billing.selectors import credit_needs_for_documents
+from credshare.core.ranges import (
+    AnyDayField,
+    check_share_expiry,
+    form_check,
+    share_expiry_range,
+)
 from credshare.documents.models import Document
 from credshare.network.models import Organization, ShareField
 from credshare.sharing.models import Share
@@ -56,7 +61,7 @@ def form_field_for(share_field: ShareField) -> forms.Field:
     }
     match share_field.field_type:
         case ShareField.FieldType.DATE:
-            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            return AnyDayField(widget=forms.DateInput(attrs={"type": "date"}), **common)
         case ShareField.FieldType.EMAIL:
             return forms.EmailField(max_length=254, **common)
         case ShareField.FieldType.CHOICE:
@@ -81,15 +86,13 @@ class ShareExpiryForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["expires_on"].widget.attrs["min"] = timezone.localdate().isoformat()
+        first, last = share_expiry_range()
+        self.fields["expires_on"].widget.attrs.update(
+            {"min": first.isoformat(), "max": last.isoformat()}
+        )
 
     def clean_expires_on(self):
-        expires_on = self.cleaned_data.get("expires_on")
-        if expires_on is not None and expires_on < timezone.localdate():
-            raise forms.ValidationError(
-                _("The expiry date cannot be in the past."), code="expiry_past"
-            )
-        return expires_on
+        return form_check(check_share_expiry, self.cleaned_data.get("expires_on"))
 
 
 class ShareForm(ShareExpiryForm):

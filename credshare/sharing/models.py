@@ -7,14 +7,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credshare.core.ranges import end_of_day
 from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Organization
-
-
-def end_of_day(day: datetime.date) -> datetime.datetime:
-    """The first instant after DAY ends, in the platform's time zone."""
-    next_day = day + datetime.timedelta(days=1)
-    return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
 
 
 class ShareQuerySet(models.QuerySet["Share"]):

@@ -18,6 +18,7 @@ from credshare.audit.services import share_audit_record
 from credshare.billing.models import CreditEntry
 from credshare.billing.selectors import credit_needs_for_documents, locked_document_ids
 from credshare.core.errors import ApplicationError
+from credshare.core.ranges import DateOutOfRange, check_share_expiry
 from credshare.documents.models import Document, DocumentVersion
 from credshare.network.models import Organization
 from credshare.notifications.services import email_queue
@@ -62,6 +63,14 @@ def _lock_learner(learner: User) -> None:
     User.objects.select_for_update(no_key=True).only("pk").get(pk=learner.pk)
 
 
+def _check_expiry(expires_on: datetime.date | None) -> None:
+    """The expiry date's range (credshare.core.ranges), as a ShareError the pages show."""
+    try:
+        check_share_expiry(expires_on)
+    except DateOutOfRange as error:
+        raise ShareError(error.message, code=error.code, field=error.field) from None
+
+
 def _share_create(
     *,
     owner: User,
@@ -95,10 +104,7 @@ def _share_create(
             _("Pay the collection fee of a document before you share it."),
             code="document_locked",
         )
-    if expires_on is not None and expires_on < timezone.localdate():
-        raise ShareError(
-            _("The expiry date cannot be in the past."), code="expiry_past", field="expires_on"
-        )
+    _check_expiry(expires_on)
 
     needs = credit_needs_for_documents(learner=owner, documents=documents)
     short = [need.issuer.name for need in needs if not need.is_covered]
@@ -288,10 +294,7 @@ def share_expiry_change(*, share: Share, expires_on: datetime.date | None) -> Sh
         raise ShareError(
             _("Only an active share can be changed."), code="share_not_active", status=410
         )
-    if expires_on is not None and expires_on < timezone.localdate():
-        raise ShareError(
-            _("The expiry date cannot be in the past."), code="expiry_past", field="expires_on"
-        )
+    _check_expiry(expires_on)
     share.expires_on = expires_on
     share.save(update_fields=["expires_on"])
     return share

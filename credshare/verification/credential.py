@@ -348,6 +348,13 @@ def _verify_credential(data) -> Verdict:
     if revoked and verdict.status not in (Status.REVOKED, Status.WITHDRAWN):
         verdict.status = Status.REVOKED
     elif (
+        valid_from is not None
+        and valid_from > now
+        and verdict.status in (Status.VALID, Status.SUPERSEDED)
+    ):
+        # The credential's own (signed) validFrom has not come: never verified before it.
+        verdict.status = Status.NOT_YET_VALID
+    elif (
         valid_until is not None
         and valid_until <= now
         and verdict.status

@@ -17,6 +17,7 @@ class Status(StrEnum):
     REVOKED = "revoked"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"  # its validity period has not begun
     SUPERSEDED = "superseded"
     VALID = "valid"  # valid and current
 
@@ -27,6 +28,7 @@ HEADLINES = {
     Status.WITHDRAWN: _("Withdrawn by the issuer"),
     Status.REVOKED: _("Revoked by the issuer"),
     Status.EXPIRED: _("Expired"),
+    Status.NOT_YET_VALID: _("Not valid yet"),
     Status.ALTERED: _("Altered, or not issued through credshare"),
     Status.UNCHECKED: _("The status could not be checked"),
 }
@@ -131,9 +133,9 @@ class Verdict:
 
 def describe_document(verdict: Verdict, version, newest: int | None = None) -> None:
     """Fill in what our records say of the version's document, and the status it implies
-    (withdrawn or revoked, expired, superseded, valid). Leaves an ALTERED or UNCHECKED
-    verdict's status alone. NEWEST, the number of the document's newest version, when the
-    caller read it with the version (one query less)."""
+    (withdrawn or revoked, not valid yet, expired, superseded, valid). Leaves an ALTERED or
+    UNCHECKED verdict's status alone. NEWEST, the number of the document's newest version, when
+    the caller read it with the version (one query less)."""
     from credshare.documents.models import Document
 
     document = version.document
@@ -157,6 +159,10 @@ def describe_document(verdict: Verdict, version, newest: int | None = None) -> N
     elif document.status == Document.Status.WITHDRAWN:
         verdict.status = Status.WITHDRAWN
         verdict.status_reason = document.status_reason
+    elif document.issue_date > timezone.localdate():
+        # Issued with a date still to come (before issuing in the future was refused): not
+        # valid before that day, whatever else holds.
+        verdict.status = Status.NOT_YET_VALID
     elif document.valid_until and document.valid_until < timezone.localdate():
         verdict.status = Status.EXPIRED
     elif newest is not None and version.number < newest:

@@ -1,6 +1,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from credshare.documents.models import Document
@@ -99,6 +100,8 @@ def document_verify(request: HttpRequest, public_id) -> HttpResponse:
             "verification/document.html",
             {
                 "document": document,
+                # Issued with a date still to come (stored before such dates were refused).
+                "not_yet_valid": document.issue_date > timezone.localdate(),
                 "current": versions[0] if versions else None,
                 "form": form,
                 "result": result,

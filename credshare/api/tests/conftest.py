@@ -8,7 +8,6 @@ that sends a key, and shares addressed to École Imaginaire and to Acme.
 """
 
 import dataclasses
-import datetime
 import json
 
 import pytest
@@ -119,7 +118,7 @@ def share_to_ecole(zoe, zoe_transcript, zoe_diploma, ecole):
         purpose="Private purpose",
         reference="Réf1234",
         field_values={"application_number": "A-77", "intended_program": "science"},
-        expires_on=datetime.date(2099, 12, 31),
+        expires_on=testing.days_from_today(365),
     )
 
 

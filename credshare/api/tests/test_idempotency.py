@@ -114,7 +114,7 @@ def test_a_malformed_key_is_a_400(university_api, zoe, value):
 def test_a_key_is_new_again_after_24_hours(university_api, zoe):
     key = {"Idempotency-Key": "daily-run"}
     body = issue_body(external_id="")
-    start = datetime.datetime(2026, 5, 1, 8, tzinfo=datetime.UTC)
+    start = datetime.datetime(2026, 5, 5, 8, tzinfo=datetime.UTC)  # after the issue date
 
     with time_machine.travel(start, tick=False):
         university_api.post("/documents", body, headers=key)
@@ -130,7 +130,7 @@ def test_a_key_is_new_again_after_24_hours(university_api, zoe):
 
 
 def test_records_older_than_24_hours_are_purged(university_api, zoe):
-    start = datetime.datetime(2026, 5, 1, 8, tzinfo=datetime.UTC)
+    start = datetime.datetime(2026, 5, 5, 8, tzinfo=datetime.UTC)  # after the issue date
     with time_machine.travel(start, tick=False):
         university_api.post(
             "/documents", issue_body(external_id="A"), headers={"Idempotency-Key": "old"}

@@ -8,7 +8,6 @@ Each example rewrites the same few objects, so the examples stay cheap; derandom
 run is the same every time."""
 
 import csv
-import datetime
 import io
 import json
 from html.parser import HTMLParser
@@ -129,7 +128,9 @@ def world(client, zoe, zoe_transcript, ecole, camille, university, free_college)
     share = testing.share_with(
         zoe, [zoe_transcript], ecole, field_values={"application_number": "A-1"}
     )
-    link, token = testing.share_by_link(zoe, [zoe_transcript], expires_on=datetime.date(2099, 1, 1))
+    link, token = testing.share_by_link(
+        zoe, [zoe_transcript], expires_on=testing.days_from_today(365)
+    )
     registrar = testing.make_issuer_staff(university, "registrar@example-university.org")
     _, key = api_key_create(
         organization=ecole, name="SIS", scopes=list(ApiKey.RECEIVING_SCOPES), by=None
@@ -265,7 +266,7 @@ def test_emails_stay_inert_and_headers_stay_single_lines(
             "recipient@example.org",
             name=fit(Share, "name", text),
             message=text[:2000],
-            expires_on=datetime.date(2099, 1, 1),
+            expires_on=testing.days_from_today(365),
         )
     assert mail.outbox, "the share's email went out"
     for message in mail.outbox:

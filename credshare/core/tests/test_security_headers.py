@@ -2,7 +2,6 @@
 the other headers, every PDF served sandboxed under a name we make, and a real browser
 showing the main pages without a single policy violation."""
 
-import datetime
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -162,7 +161,7 @@ def test_inbox_files_are_sandboxed(client, zoe, zoe_transcript, ecole, camille):
 
 def test_link_share_files_are_sandboxed_and_keep_no_referrer(client, zoe, zoe_transcript):
     share, token = testing.share_by_link(
-        zoe, [zoe_transcript], expires_on=datetime.date(2099, 1, 1)
+        zoe, [zoe_transcript], expires_on=testing.days_from_today(365)
     )
     client.get(reverse("recipient:open", args=[token]))
     for name, attachment in [("view", False), ("download", True)]:

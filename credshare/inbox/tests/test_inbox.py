@@ -1,7 +1,6 @@
 """The receiving organization's inbox: who sees which shares, what they see, what is logged
 and what is served."""
 
-import datetime
 import re
 
 import pytest
@@ -41,7 +40,7 @@ def share_to_ecole(zoe, zoe_transcript, zoe_diploma, ecole):
         purpose="Private purpose",
         reference="Réf1234",
         field_values={"application_number": "A-77", "intended_program": "science"},
-        expires_on=datetime.date(2099, 12, 31),
+        expires_on=testing.days_from_today(365),
     )
 
 
@@ -163,7 +162,7 @@ def test_inbox_shows_learner_reference_field_values_documents_date_and_expiry(
     assert "Bachelor diploma" in page
     with translation.override("en"):
         shared_on = date_format(timezone.localtime(share_to_ecole.created), "SHORT_DATE_FORMAT")
-        expiry = date_format(datetime.date(2099, 12, 31))
+        expiry = date_format(testing.days_from_today(365))
     assert shared_on in page
     assert expiry in page
     assert reverse("inbox:share", args=[share_to_ecole.pk]) in page

@@ -132,7 +132,7 @@ def recipient(
 
 
 def test_the_share_expires_at_the_end_of_its_expiry_date_in_the_platforms_time_zone(
-    zoe, zoe_transcript
+    zoe, zoe_transcript, clock
 ):
     share, _token = testing.share_by_link(zoe, [zoe_transcript], expires_on=EXPIRY_DATE)
 

@@ -18,6 +18,7 @@ from credshare.sharing.tests.test_my_shares import row_of
 from credshare.sharing.tests.test_share_window import element_text
 
 IN_A_MONTH = timezone.localdate() + datetime.timedelta(days=30)
+IN_A_YEAR = testing.days_from_today(365)
 
 
 @pytest.fixture
@@ -28,9 +29,7 @@ def zoe_client(client, zoe):
 
 @pytest.fixture
 def link_share(zoe, zoe_transcript):
-    share, _token = testing.share_by_link(
-        zoe, [zoe_transcript], name="Lien", expires_on=datetime.date(2099, 12, 31)
-    )
+    share, _token = testing.share_by_link(zoe, [zoe_transcript], name="Lien", expires_on=IN_A_YEAR)
     return share
 
 
@@ -54,7 +53,7 @@ def test_the_share_page_offers_to_change_and_to_remove_the_expiry_date(zoe_clien
     assert page.count(f'action="{action}"') == 2
     field = element_text(response, element_id="field-expires_on")
     assert "Expiry date" in field
-    assert 'value="2099-12-31"' in page
+    assert f'value="{IN_A_YEAR.isoformat()}"' in page
     assert "Save the expiry date" in page
     assert "Remove the expiry date" in page
 
@@ -124,7 +123,7 @@ def test_a_bad_date_is_refused_next_to_the_field(zoe_client, link_share, value, 
 
     assert response.status_code == 400
     assert message in element_text(response, element_id="field-expires_on")
-    assert expires_on(link_share) == datetime.date(2099, 12, 31)
+    assert expires_on(link_share) == IN_A_YEAR
 
 
 def test_another_learners_share_is_a_404(client, bob, link_share):
@@ -133,7 +132,7 @@ def test_another_learners_share_is_a_404(client, bob, link_share):
     response = change_expiry(client, link_share, IN_A_MONTH.isoformat())
 
     assert response.status_code == 404
-    assert expires_on(link_share) == datetime.date(2099, 12, 31)
+    assert expires_on(link_share) == IN_A_YEAR
 
 
 def test_a_revoked_share_keeps_its_date_and_the_page_says_why(zoe_client, link_share):
@@ -143,7 +142,7 @@ def test_a_revoked_share_keeps_its_date_and_the_page_says_why(zoe_client, link_s
 
     assert response.status_code == 410
     assert "Only an active share can be changed." in element_text(response, css_class="form-errors")
-    assert expires_on(link_share) == datetime.date(2099, 12, 31)
+    assert expires_on(link_share) == IN_A_YEAR
 
 
 def test_an_expired_share_cannot_be_brought_back(zoe_client, link_share):
@@ -167,7 +166,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, link_share):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
-    assert expires_on(link_share) == datetime.date(2099, 12, 31)
+    assert expires_on(link_share) == IN_A_YEAR
 
 
 # How each share was shared, and with whom
