@@ -1,12 +1,13 @@
-import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from credshare.accounts.selectors import user_must_enrol_mfa
+from credshare.accounts import mfa_session
+from credshare.accounts.selectors import user_has_authenticator
+from credshare.network.selectors import organizations_of_request_user
 
 
 class UserLanguageMiddleware:
@@ -28,26 +29,40 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
-# The pages a staff member without an authenticator may still reach: setting one up (allauth's
-# mfa_* pages, and the password check its activation asks for), signing out, the language.
-MFA_SETUP_URL_NAMES = {"account_reauthenticate", "account_logout", "logout", "language_switch"}
-# A "not required" verdict is kept in the session, so a page costs no query for it; it is
-# taken again at sign-in, when an authenticator is removed, and at the latest after this many
-# seconds (someone made a member while signed in).
-MFA_VERDICT_SESSION_KEY = "credshare_mfa_setup_required"
-MFA_VERDICT_SECONDS = 300
+# Pages a session may reach before its second factor: allauth's own MFA pages (top-level
+# names "mfa_…": setting one up, giving a code; not the admin's "admin:mfa_…" pages, which
+# manage everyone's authenticators), the password check allauth asks before activating one,
+# signing out, the language.
+MFA_PENDING_URL_NAMES = {"account_reauthenticate", "account_logout", "logout", "language_switch"}
+# The API authenticates every request by its key, never by the session: a browser's session
+# cookie gives it nothing, so it is not this middleware's to stop.
+KEY_AUTHENTICATED_NAMESPACES = {"api"}
 
 
-def mfa_verdict_refresh(*, session, user) -> bool:
-    """Take (and keep in SESSION) whether USER, signed in there, must enrol MFA now."""
-    required = user_must_enrol_mfa(user=user)
-    session[MFA_VERDICT_SESSION_KEY] = [required, int(time.time())]
-    return required
+def may_be_reached_before_mfa(match) -> bool:
+    if match.namespace in KEY_AUTHENTICATED_NAMESPACES:
+        return True
+    if match.namespace:
+        return False
+    name = match.url_name or ""
+    return name.startswith("mfa_") or name in MFA_PENDING_URL_NAMES
+
+
+def user_holds_power(request) -> bool:
+    """Whether the signed-in user may act for anyone but themselves: platform staff or
+    superusers (the admin), or a member of any organization, whatever the role. Read on every
+    request of a session without its second factor, so power gained after signing in counts
+    from the next request; the memberships are the header's own query, kept on the request."""
+    user = request.user
+    return user.is_staff or user.is_superuser or bool(organizations_of_request_user(request))
 
 
 class StaffMfaRequiredMiddleware:
-    """Staff (a Membership in any organization) must have an authenticator: until they set
-    one up, every page sends them to the MFA page. Learners may choose."""
+    """Every account with power (platform staff and superusers, organization members of any
+    role) completes its second factor in this session before any other page or action:
+    without an authenticator it is sent to set one up; with one, to give its code. Learners
+    may choose. A session that completed MFA (credshare.accounts.mfa_session) costs nothing
+    here."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -59,16 +74,25 @@ class StaffMfaRequiredMiddleware:
         user = getattr(request, "user", None)
         if not (user and user.is_authenticated):
             return None
-        url_name = request.resolver_match.url_name or ""
-        if url_name.startswith("mfa_") or url_name in MFA_SETUP_URL_NAMES:
+        if mfa_session.completed(request.session):
             return None
-        verdict = request.session.get(MFA_VERDICT_SESSION_KEY)
-        if verdict and not verdict[0] and time.time() - verdict[1] < MFA_VERDICT_SECONDS:
+        if may_be_reached_before_mfa(request.resolver_match):
             return None
-        # Not known, stale, or "required": look again (an authenticator may just have been
-        # added), a query that only people about to be sent to the MFA page pay for.
-        if not mfa_verdict_refresh(session=request.session, user=user):
+        if not user_holds_power(request):
             return None
+        if user_has_authenticator(user=user):
+            messages.warning(
+                request,
+                _(
+                    "Enter a code from your authenticator app (or use your security key) "
+                    "to continue: staff accounts need their second factor in every session."
+                ),
+            )
+            next_url = request.get_full_path() if request.method == "GET" else ""
+            target = redirect("mfa_reauthenticate")
+            if next_url:
+                target["Location"] += "?" + urlencode({"next": next_url})
+            return target
         messages.warning(
             request,
             _(

@@ -19,17 +19,12 @@ def user_with_email(email: str) -> User | None:
     return user
 
 
-def user_must_enrol_mfa(*, user: User) -> bool:
-    """Whether USER is an organization's staff member (issuer or receiver) without an
-    authenticator: MFA is required of staff, optional for learners."""
-    from credshare.network.models import Membership
-
-    return (
-        Membership.objects.filter(user=user).exists()
-        and not Authenticator.objects.filter(
-            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-        ).exists()
-    )
+def user_has_authenticator(*, user: User) -> bool:
+    """Whether USER can give a second factor: an authenticator app or a security key
+    (recovery codes alone are no authenticator)."""
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
 
 
 def invitation_open_or_none(*, token: str):
