@@ -339,6 +339,13 @@ if PRODUCTION:
     if env("CREDSHARE_CACHE_URL"):
         SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# How many proxies of ours stand in front of the web processes, each appending the address it
+# got the request from to X-Forwarded-For: the client's address is the entry that many from
+# the right (credshare/core/client_address.py). 0: REMOTE_ADDR, X-Forwarded-For ignored.
+CREDSHARE_TRUSTED_PROXY_COUNT = int(env("CREDSHARE_TRUSTED_PROXY_COUNT", "0"))
+if CREDSHARE_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("CREDSHARE_TRUSTED_PROXY_COUNT must be 0 or more")
+
 # The address recipients reach credshare at: links in emails are built on it.
 CREDSHARE_BASE_URL = env("CREDSHARE_BASE_URL", "http://127.0.0.1:8000")
 

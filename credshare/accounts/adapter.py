@@ -7,10 +7,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.utils import translation
 
 from credshare.accounts import lockout
 from credshare.accounts.selectors import user_with_email
+from credshare.core.client_address import client_address
 from credshare.core.views import remember_language
 from credshare.notifications.services import email_queue
 
@@ -85,6 +87,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if user is not None and credentials.get("email"):
             lockout.sign_in_attempt_succeeded(email=credentials["email"])
         return user
+
+    def get_client_ip(self, request) -> str:
+        # Every rate limit of allauth's counts per this address: behind our proxies, the
+        # client's, not the proxy's (which would make a per-address limit a site-wide one).
+        address = client_address(request)
+        if not address:
+            raise PermissionDenied("The client's address cannot be told.")
+        return address
 
     def _delete_login_attempts_cached_email(self, request, **credentials) -> None:
         # Called for each of the account's addresses once its password was reset by email.
