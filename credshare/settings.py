@@ -193,12 +193,25 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # A notice to the account's address when its password, addresses or authenticators change.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
-# Failed sign-ins per address are limited by our own atomic lockout (credshare/accounts/
-# lockout.py), which holds under concurrent guesses; allauth's cache counter stays per IP,
-# a softer second line.
+# Password and second-factor guesses are throttled by account and source (credshare/accounts/
+# throttle.py), atomically in the database, so that concurrent guesses cannot slip through and
+# an attacker cannot slow the owner's own browsers (their device cookie). allauth's cache
+# counter of failures stays per client address, a softer second line.
 ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip"}
-CREDSHARE_SIGN_IN_FAILURE_LIMIT = int(env("CREDSHARE_SIGN_IN_FAILURE_LIMIT", "10"))
-CREDSHARE_SIGN_IN_LOCKOUT_MINUTES = int(env("CREDSHARE_SIGN_IN_LOCKOUT_MINUTES", "15"))
+# Free failures per account and source (a client address, a browser the account signed in
+# from before) and per account for second-factor codes; then each attempt waits 30 s, doubling
+# up to the ceiling.
+CREDSHARE_SIGN_IN_FREE_FAILURES = int(env("CREDSHARE_SIGN_IN_FREE_FAILURES", "5"))
+# Free failures per account from every browser it does not know, whatever the address.
+CREDSHARE_SIGN_IN_UNKNOWN_BROWSER_FREE_FAILURES = int(
+    env("CREDSHARE_SIGN_IN_UNKNOWN_BROWSER_FREE_FAILURES", "20")
+)
+CREDSHARE_SIGN_IN_MAX_DELAY_MINUTES = int(env("CREDSHARE_SIGN_IN_MAX_DELAY_MINUTES", "15"))
+# Second-factor codes go through our forms, which take the account's throttle slot first.
+MFA_FORMS = {
+    "authenticate": "credshare.accounts.forms.MfaAuthenticateForm",
+    "reauthenticate": "credshare.accounts.forms.MfaReauthenticateForm",
+}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "credshare"
 MFA_PASSKEY_LOGIN_ENABLED = False

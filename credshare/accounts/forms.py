@@ -1,7 +1,11 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.mfa.base.forms import AuthenticateForm as AllauthMfaAuthenticateForm
+from allauth.mfa.base.forms import ReauthenticateForm as AllauthMfaReauthenticateForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from credshare.accounts import throttle
 
 
 class LoginForm(AllauthLoginForm):
@@ -26,3 +30,27 @@ class SignupForm(AllauthSignupForm):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     field_order = ["full_name", "email", "password1", "password2"]
+
+
+class SecondFactorThrottled:
+    """A second-factor code form whose code is checked only once the account's throttle slot
+    is taken (throttle.py): codes are limited per account, whatever the addresses they come
+    from, besides allauth's limit per address."""
+
+    def clean_code(self) -> str:
+        buckets = throttle.second_factor_buckets(user_pk=self.user.pk)
+        try:
+            reservation = throttle.attempt_reserve(buckets)
+        except throttle.MustWait as wait:
+            raise forms.ValidationError(wait.message(), code="too_many_attempts") from None
+        code = super().clean_code()  # raises when the code is wrong: the slot stays taken
+        throttle.attempt_succeeded(reservation)
+        return code
+
+
+class MfaAuthenticateForm(SecondFactorThrottled, AllauthMfaAuthenticateForm):
+    """The code asked at sign-in."""
+
+
+class MfaReauthenticateForm(SecondFactorThrottled, AllauthMfaReauthenticateForm):
+    """The code asked again in a signed-in session."""
