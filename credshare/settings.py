@@ -136,6 +136,7 @@ MIDDLEWARE = [
     # Makes the request known to the audit log (its IP, its user or API key).
     "credshare.audit.middleware.AuditRequestMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "credshare.accounts.middleware.StaffSessionLimitsMiddleware",
     "credshare.accounts.middleware.StaffMfaRequiredMiddleware",
     "credshare.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -212,6 +213,12 @@ MFA_FORMS = {
     "authenticate": "credshare.accounts.forms.MfaAuthenticateForm",
     "reauthenticate": "credshare.accounts.forms.MfaReauthenticateForm",
 }
+# Sessions of accounts with power (platform staff, organization members): they end after this
+# long without a request and this long after their sign-in, and "Remember me" does not keep
+# them past the browser's closing (credshare/accounts/staff_sessions.py). Learners' sessions
+# keep Django's rules: two weeks when remembered, else until the browser closes.
+CREDSHARE_STAFF_SESSION_IDLE_MINUTES = int(env("CREDSHARE_STAFF_SESSION_IDLE_MINUTES", "30"))
+CREDSHARE_STAFF_SESSION_MAX_HOURS = int(env("CREDSHARE_STAFF_SESSION_MAX_HOURS", "12"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "credshare"
 MFA_PASSKEY_LOGIN_ENABLED = False

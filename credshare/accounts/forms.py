@@ -3,9 +3,11 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.mfa.base.forms import AuthenticateForm as AllauthMfaAuthenticateForm
 from allauth.mfa.base.forms import ReauthenticateForm as AllauthMfaReauthenticateForm
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from credshare.accounts import throttle
+from credshare.accounts.selectors import user_holds_power
 
 
 class LoginForm(AllauthLoginForm):
@@ -18,6 +20,19 @@ class LoginForm(AllauthLoginForm):
             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
         )
         self.order_fields(["login", "password", "remember"])
+        if "remember" in self.fields:
+            self.fields["remember"].help_text = _(
+                "Not for staff accounts: their sessions end after %(minutes)s minutes without "
+                "activity."
+            ) % {"minutes": settings.CREDSHARE_STAFF_SESSION_IDLE_MINUTES}
+
+    def login(self, request, redirect_url=None):
+        response = super().login(request, redirect_url=redirect_url)
+        # allauth sets the session's lifetime from "Remember me" after signing in (or before
+        # the code step): an account with power is never remembered.
+        if getattr(self, "user", None) is not None and user_holds_power(user=self.user):
+            request.session.set_expiry(0)
+        return response
 
 
 class SignupForm(AllauthSignupForm):

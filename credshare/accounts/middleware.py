@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from credshare.accounts import mfa_session
+from credshare.accounts import mfa_session, staff_sessions
 from credshare.accounts.selectors import user_has_authenticator
-from credshare.network.selectors import organizations_of_request_user
 
 
 class UserLanguageMiddleware:
@@ -48,15 +49,6 @@ def may_be_reached_before_mfa(match) -> bool:
     return name.startswith("mfa_") or name in MFA_PENDING_URL_NAMES
 
 
-def user_holds_power(request) -> bool:
-    """Whether the signed-in user may act for anyone but themselves: platform staff or
-    superusers (the admin), or a member of any organization, whatever the role. Read on every
-    request of a session without its second factor, so power gained after signing in counts
-    from the next request; the memberships are the header's own query, kept on the request."""
-    user = request.user
-    return user.is_staff or user.is_superuser or bool(organizations_of_request_user(request))
-
-
 class StaffMfaRequiredMiddleware:
     """Every account with power (platform staff and superusers, organization members of any
     role) completes its second factor in this session before any other page or action:
@@ -78,7 +70,8 @@ class StaffMfaRequiredMiddleware:
             return None
         if may_be_reached_before_mfa(request.resolver_match):
             return None
-        if not user_holds_power(request):
+        # Power read on every such request: gained after signing in, it counts at once.
+        if not staff_sessions.request_user_holds_power(request):
             return None
         if user_has_authenticator(user=user):
             messages.warning(
@@ -101,3 +94,40 @@ class StaffMfaRequiredMiddleware:
             ),
         )
         return redirect("mfa_index")
+
+
+class StaffSessionLimitsMiddleware:
+    """A session of an account with power ends after a while without requests and some hours
+    after its sign-in (staff_sessions.py): the next request signs it out and leads to the
+    sign-in page, saying why. Learners' sessions are not concerned."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if not (user and user.is_authenticated):
+            return None
+        if request.resolver_match.namespace in KEY_AUTHENTICATED_NAMESPACES:
+            return None
+        if not staff_sessions.holds_power(request):
+            return None
+        limit = staff_sessions.over_limit(request)
+        if limit is None:
+            return None
+        logout(request)
+        if limit == "idle":
+            message = _(
+                "You were signed out after %(minutes)s minutes without activity, as staff "
+                "accounts are. Sign in again to continue."
+            ) % {"minutes": settings.CREDSHARE_STAFF_SESSION_IDLE_MINUTES}
+        else:
+            message = _(
+                "You were signed out: a staff account's session lasts at most %(hours)s "
+                "hours. Sign in again to continue."
+            ) % {"hours": settings.CREDSHARE_STAFF_SESSION_MAX_HOURS}
+        messages.info(request, message)
+        return redirect_to_login(request.get_full_path() if request.method == "GET" else "/")

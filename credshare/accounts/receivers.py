@@ -13,7 +13,7 @@ from allauth.mfa.signals import authenticator_added, authenticator_removed, auth
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from credshare.accounts import mfa_session
+from credshare.accounts import mfa_session, staff_sessions
 from credshare.accounts.selectors import user_has_authenticator
 from credshare.accounts.services import email_address_verified
 
@@ -25,7 +25,7 @@ def _session_of(request):
 
 
 @receiver(user_logged_in, dispatch_uid="credshare_mfa_at_sign_in")
-def _mfa_at_sign_in(sender, request, user, **kwargs):
+def _session_at_sign_in(sender, request, user, **kwargs):
     session = _session_of(request)
     if session is None:
         return
@@ -35,6 +35,7 @@ def _mfa_at_sign_in(sender, request, user, **kwargs):
         mfa_session.mark(session)
     else:
         mfa_session.forget(session)
+    staff_sessions.signed_in(session, user)
 
 
 @receiver(authenticator_used, dispatch_uid="credshare_mfa_code_given")

@@ -27,6 +27,19 @@ def user_has_authenticator(*, user: User) -> bool:
     ).exists()
 
 
+def user_holds_power(*, user: User, organizations: list | None = None) -> bool:
+    """Whether USER may act for anyone but themselves: platform staff or superusers (the
+    admin), or a member of any organization, whatever the role. ORGANIZATIONS: the user's
+    organizations when already read (the header's query), else one query."""
+    if user.is_staff or user.is_superuser:
+        return True
+    if organizations is not None:
+        return bool(organizations)
+    from credshare.network.models import Membership
+
+    return Membership.objects.filter(user=user).exists()
+
+
 def invitation_open_or_none(*, token: str):
     """The invitation whose link carries TOKEN, unless it expired; None for any other
     token."""
