@@ -30,23 +30,23 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
-# Pages a session may reach before its second factor: allauth's own MFA pages (top-level
-# names "mfa_…": setting one up, giving a code; not the admin's "admin:mfa_…" pages, which
-# manage everyone's authenticators), the password check allauth asks before activating one,
-# signing out, the language.
-MFA_PENDING_URL_NAMES = {"account_reauthenticate", "account_logout", "logout", "language_switch"}
+# The pages a session of an account with power may reach before its second factor: signing
+# out and the language; then, for an account without an authenticator, setting one up (and
+# the password check allauth asks first); for one with an authenticator, giving its code and
+# nothing else (not its MFA page, from where a password-only session could remove the
+# authenticator and set up its own). Top-level names only: the admin's "admin:mfa_…" pages
+# manage everyone's authenticators.
+ALWAYS_REACHABLE = {"account_logout", "logout", "language_switch"}
+MFA_SETUP_PAGES = ALWAYS_REACHABLE | {
+    "mfa_index",
+    "mfa_activate_totp",
+    "mfa_add_webauthn",
+    "account_reauthenticate",
+}
+MFA_CODE_PAGES = ALWAYS_REACHABLE | {"mfa_reauthenticate", "mfa_reauthenticate_webauthn"}
 # The API authenticates every request by its key, never by the session: a browser's session
 # cookie gives it nothing, so it is not this middleware's to stop.
 KEY_AUTHENTICATED_NAMESPACES = {"api"}
-
-
-def may_be_reached_before_mfa(match) -> bool:
-    if match.namespace in KEY_AUTHENTICATED_NAMESPACES:
-        return True
-    if match.namespace:
-        return False
-    name = match.url_name or ""
-    return name.startswith("mfa_") or name in MFA_PENDING_URL_NAMES
 
 
 class StaffMfaRequiredMiddleware:
@@ -68,12 +68,17 @@ class StaffMfaRequiredMiddleware:
             return None
         if mfa_session.completed(request.session):
             return None
-        if may_be_reached_before_mfa(request.resolver_match):
+        match = request.resolver_match
+        if match.namespace in KEY_AUTHENTICATED_NAMESPACES:
             return None
         # Power read on every such request: gained after signing in, it counts at once.
         if not staff_sessions.request_user_holds_power(request):
             return None
-        if user_has_authenticator(user=user):
+        has_authenticator = user_has_authenticator(user=user)
+        reachable = MFA_CODE_PAGES if has_authenticator else MFA_SETUP_PAGES
+        if not match.namespace and match.url_name in reachable:
+            return None
+        if has_authenticator:
             messages.warning(
                 request,
                 _(

@@ -140,6 +140,28 @@ def test_a_member_whose_authenticator_was_set_up_elsewhere_gives_its_code_here(c
     assert client.get(reverse("inbox:list")).status_code == 200
 
 
+def test_a_password_only_session_cannot_remove_the_authenticator_instead(client, zoe, ecole):
+    # Removing it, then setting up its own, would make the session one of "no authenticator
+    # yet": until its code is given, the session reaches only the page that asks for it.
+    sign_in_with_password(client, "zoe@example.org")
+    testing.make_member(zoe, ecole)
+    totp = Authenticator.objects.get(user=zoe, type=Authenticator.Type.TOTP)
+    asks_code = reverse("mfa_reauthenticate")
+
+    client.post(reverse("account_reauthenticate"), {"password": testing.PASSWORD})
+    for url in (
+        reverse("mfa_index"),
+        reverse("mfa_deactivate_totp"),
+        reverse("mfa_generate_recovery_codes"),
+        reverse("mfa_activate_totp"),
+    ):
+        assert client.get(url)["Location"].startswith(asks_code), url
+        assert client.post(url, {"id": totp.pk})["Location"].startswith(asks_code), url
+
+    assert Authenticator.objects.filter(pk=totp.pk).exists()
+    assert client.get(asks_code).status_code == 200
+
+
 def test_a_learner_made_platform_staff_mid_session_is_asked_at_the_next_request(client, zoe):
     sign_in_with_password(client, "zoe@example.org")
     User.objects.filter(pk=zoe.pk).update(is_staff=True)
