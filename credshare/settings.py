@@ -386,6 +386,9 @@ CREDSHARE_MAX_UPLOAD_BYTES = int(env("CREDSHARE_MAX_UPLOAD_BYTES", str(10 * 1024
 # (multipart bulk uploads) and JSON bodies at most CREDSHARE_API_MAX_JSON_BYTES, except those
 # that carry a PDF in base64, which may be as large as a PDF of CREDSHARE_MAX_UPLOAD_BYTES.
 CREDSHARE_API_RATE_LIMIT = int(env("CREDSHARE_API_RATE_LIMIT", "600"))
+# Requests with a wrong API key a minute per client address; past it, that address gets none
+# checked (429) until the next minute.
+CREDSHARE_API_FAILED_KEY_LIMIT = int(env("CREDSHARE_API_FAILED_KEY_LIMIT", "60"))
 CREDSHARE_API_MAX_BODY_BYTES = int(env("CREDSHARE_API_MAX_BODY_BYTES", str(25 * 1024 * 1024)))
 CREDSHARE_API_MAX_JSON_BYTES = int(env("CREDSHARE_API_MAX_JSON_BYTES", str(1024 * 1024)))
 # The default cache: this process's memory in the embedded default; in production a Redis URL

@@ -101,3 +101,41 @@ def test_the_audit_log_records_the_forwarded_client(client, settings, zoe):
     entry = AuditEntry.objects.filter(event=Event.SIGN_IN_FAILED).latest("pk")
 
     assert entry.ip == CLIENT
+
+
+def api_call(client, key_text, forwarded_for):
+    return client.get(
+        "/api/v1/shares",
+        HTTP_AUTHORIZATION=f"Bearer {key_text}",
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_the_apis_limit_on_wrong_keys_counts_each_client_behind_the_proxy(client, settings, ecole):
+    from credshare.api.tests.conftest import make_key
+
+    settings.CREDSHARE_TRUSTED_PROXY_COUNT = 1
+    settings.CREDSHARE_API_FAILED_KEY_LIMIT = 3
+    key = make_key(ecole, ["shares:read"])
+    wrong = "csk_0123456789ab_not-the-secret"
+    statuses = [api_call(client, wrong, f"{SPOOFED}, {CLIENT}").status_code for _ in range(3)]
+
+    refused = api_call(client, key.text, f"{CLIENT}")  # even with a right key
+    other_client = api_call(client, key.text, f"{CLIENT}, 203.0.113.8")
+
+    assert statuses == [401, 401, 401]
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused["Retry-After"]) >= 1
+    assert other_client.status_code == 200
+
+
+def test_the_apis_limit_ignores_the_header_without_a_proxy_count(client, settings, ecole):
+    settings.CREDSHARE_TRUSTED_PROXY_COUNT = 0
+    settings.CREDSHARE_API_FAILED_KEY_LIMIT = 3
+    wrong = "csk_0123456789ab_not-the-secret"
+    for n in range(3):
+        api_call(client, wrong, f"203.0.113.{n}")
+
+    assert api_call(client, wrong, "203.0.113.99").status_code == 429
