@@ -68,6 +68,15 @@ def _english_by_default(settings):
 
 
 @pytest.fixture
+def admin_user(admin_user):
+    # pytest-django's superuser (behind its admin_client): every account with power needs a
+    # session with its second factor (credshare.accounts.middleware), so it has an
+    # authenticator app, as the staff builders' accounts do.
+    testing.enrol_totp(admin_user)
+    return admin_user
+
+
+@pytest.fixture
 def university(db):
     return testing.make_organization("example-university", issuer=True, sharing_is_free=False)
 

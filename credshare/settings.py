@@ -136,6 +136,7 @@ MIDDLEWARE = [
     # Makes the request known to the audit log (its IP, its user or API key).
     "credshare.audit.middleware.AuditRequestMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "credshare.accounts.middleware.StaffSessionLimitsMiddleware",
     "credshare.accounts.middleware.StaffMfaRequiredMiddleware",
     "credshare.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -193,12 +194,31 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # A notice to the account's address when its password, addresses or authenticators change.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
-# Failed sign-ins per address are limited by our own atomic lockout (credshare/accounts/
-# lockout.py), which holds under concurrent guesses; allauth's cache counter stays per IP,
-# a softer second line.
+# Password and second-factor guesses are throttled by account and source (credshare/accounts/
+# throttle.py), atomically in the database, so that concurrent guesses cannot slip through and
+# an attacker cannot slow the owner's own browsers (their device cookie). allauth's cache
+# counter of failures stays per client address, a softer second line.
 ACCOUNT_RATE_LIMITS = {"login_failed": "30/m/ip"}
-CREDSHARE_SIGN_IN_FAILURE_LIMIT = int(env("CREDSHARE_SIGN_IN_FAILURE_LIMIT", "10"))
-CREDSHARE_SIGN_IN_LOCKOUT_MINUTES = int(env("CREDSHARE_SIGN_IN_LOCKOUT_MINUTES", "15"))
+# Free failures per account and source (a client address, a browser the account signed in
+# from before) and per account for second-factor codes; then each attempt waits 30 s, doubling
+# up to the ceiling.
+CREDSHARE_SIGN_IN_FREE_FAILURES = int(env("CREDSHARE_SIGN_IN_FREE_FAILURES", "5"))
+# Free failures per account from every browser it does not know, whatever the address.
+CREDSHARE_SIGN_IN_UNKNOWN_BROWSER_FREE_FAILURES = int(
+    env("CREDSHARE_SIGN_IN_UNKNOWN_BROWSER_FREE_FAILURES", "20")
+)
+CREDSHARE_SIGN_IN_MAX_DELAY_MINUTES = int(env("CREDSHARE_SIGN_IN_MAX_DELAY_MINUTES", "15"))
+# Second-factor codes go through our forms, which take the account's throttle slot first.
+MFA_FORMS = {
+    "authenticate": "credshare.accounts.forms.MfaAuthenticateForm",
+    "reauthenticate": "credshare.accounts.forms.MfaReauthenticateForm",
+}
+# Sessions of accounts with power (platform staff, organization members): they end after this
+# long without a request and this long after their sign-in, and "Remember me" does not keep
+# them past the browser's closing (credshare/accounts/staff_sessions.py). Learners' sessions
+# keep Django's rules: two weeks when remembered, else until the browser closes.
+CREDSHARE_STAFF_SESSION_IDLE_MINUTES = int(env("CREDSHARE_STAFF_SESSION_IDLE_MINUTES", "30"))
+CREDSHARE_STAFF_SESSION_MAX_HOURS = int(env("CREDSHARE_STAFF_SESSION_MAX_HOURS", "12"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "credshare"
 MFA_PASSKEY_LOGIN_ENABLED = False
@@ -339,6 +359,13 @@ if PRODUCTION:
     if env("CREDSHARE_CACHE_URL"):
         SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# How many proxies of ours stand in front of the web processes, each appending the address it
+# got the request from to X-Forwarded-For: the client's address is the entry that many from
+# the right (credshare/core/client_address.py). 0: REMOTE_ADDR, X-Forwarded-For ignored.
+CREDSHARE_TRUSTED_PROXY_COUNT = int(env("CREDSHARE_TRUSTED_PROXY_COUNT", "0"))
+if CREDSHARE_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("CREDSHARE_TRUSTED_PROXY_COUNT must be 0 or more")
+
 # The address recipients reach credshare at: links in emails are built on it.
 CREDSHARE_BASE_URL = env("CREDSHARE_BASE_URL", "http://127.0.0.1:8000")
 
@@ -359,6 +386,9 @@ CREDSHARE_MAX_UPLOAD_BYTES = int(env("CREDSHARE_MAX_UPLOAD_BYTES", str(10 * 1024
 # (multipart bulk uploads) and JSON bodies at most CREDSHARE_API_MAX_JSON_BYTES, except those
 # that carry a PDF in base64, which may be as large as a PDF of CREDSHARE_MAX_UPLOAD_BYTES.
 CREDSHARE_API_RATE_LIMIT = int(env("CREDSHARE_API_RATE_LIMIT", "600"))
+# Requests with a wrong API key a minute per client address; past it, that address gets none
+# checked (429) until the next minute.
+CREDSHARE_API_FAILED_KEY_LIMIT = int(env("CREDSHARE_API_FAILED_KEY_LIMIT", "60"))
 CREDSHARE_API_MAX_BODY_BYTES = int(env("CREDSHARE_API_MAX_BODY_BYTES", str(25 * 1024 * 1024)))
 CREDSHARE_API_MAX_JSON_BYTES = int(env("CREDSHARE_API_MAX_JSON_BYTES", str(1024 * 1024)))
 # The default cache: this process's memory in the embedded default; in production a Redis URL

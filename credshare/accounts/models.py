@@ -64,19 +64,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class SignInThrottle(models.Model):
-    """Failed sign-ins for one address (normalized: stripped, lowercased), known or not.
+    """Failed attempts in one bucket of the sign-in throttling (credshare/accounts/
+    throttle.py): an account (or an address no account has) and a source (a client address, a
+    browser it signed in from before, every browser it does not know), or an account's
+    second-factor codes.
 
-    Each attempt reserves its slot here, in one locked row, before its password is checked
-    (credshare/accounts/lockout.py), so however many guesses arrive at once, no more than the
-    limit are ever evaluated; a successful sign-in gives its slot back."""
+    Each attempt reserves its slot here, in locked rows, before its password or code is
+    checked, so however many arrive at once no more are checked than the rule allows; past a
+    few failures each next attempt waits a growing delay (next_attempt_at)."""
 
-    email = models.CharField(max_length=254, unique=True)
-    window_started_at = models.DateTimeField()
+    key = models.CharField(max_length=400, unique=True)
     failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return self.email
+        return self.key
 
 
 class Invitation(models.Model):

@@ -19,17 +19,25 @@ def user_with_email(email: str) -> User | None:
     return user
 
 
-def user_must_enrol_mfa(*, user: User) -> bool:
-    """Whether USER is an organization's staff member (issuer or receiver) without an
-    authenticator: MFA is required of staff, optional for learners."""
+def user_has_authenticator(*, user: User) -> bool:
+    """Whether USER can give a second factor: an authenticator app or a security key
+    (recovery codes alone are no authenticator)."""
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
+
+
+def user_holds_power(*, user: User, organizations: list | None = None) -> bool:
+    """Whether USER may act for anyone but themselves: platform staff or superusers (the
+    admin), or a member of any organization, whatever the role. ORGANIZATIONS: the user's
+    organizations when already read (the header's query), else one query."""
+    if user.is_staff or user.is_superuser:
+        return True
+    if organizations is not None:
+        return bool(organizations)
     from credshare.network.models import Membership
 
-    return (
-        Membership.objects.filter(user=user).exists()
-        and not Authenticator.objects.filter(
-            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-        ).exists()
-    )
+    return Membership.objects.filter(user=user).exists()
 
 
 def invitation_open_or_none(*, token: str):

@@ -2,9 +2,10 @@
 
 All of it runs in Ninja's authentication step, before the request body is parsed, so that a
 request without a key, over its rate or its size never gets its body read. In that order:
-the key (401 "invalid_key"), the key's rate (429 "rate_limited", counted for every request
-of an authenticated key), the operation's scope (403 "missing_scope"), the body's declared
-size (413 "too_large")."""
+the wrong keys sent from the client's address this minute (429 "rate_limited"), the key
+(401 "invalid_key"), the key's rate (429 "rate_limited", counted for every request of an
+authenticated key), the operation's scope (403 "missing_scope"), the body's declared size
+(413 "too_large")."""
 
 import io
 import logging
@@ -20,6 +21,7 @@ from ninja.security import HttpBearer
 from credshare.api.errors import ApiError
 from credshare.api.models import ApiKey
 from credshare.api.services import api_key_authenticate
+from credshare.core.client_address import client_address
 
 logger = logging.getLogger("credshare.api")
 
@@ -50,30 +52,54 @@ def body_limit(kind: str) -> int:
     return min(settings.CREDSHARE_API_MAX_JSON_BYTES, settings.CREDSHARE_API_MAX_BODY_BYTES)
 
 
-def rate_limit_wait(key: ApiKey) -> int | None:
-    """Count one request of KEY in the current one-minute window; the seconds until the next
-    window when KEY is over its limit, else None. A cache that fails lets the request through
-    (an outage of the cache must not become an outage of the API)."""
-    limit = settings.CREDSHARE_API_RATE_LIMIT
-    if not limit or limit < 0:
-        return None
+def _window_count(counter: str, *, add: int) -> tuple[int, int] | None:
+    """Add ADD to COUNTER's count in the current one-minute window: (the count, seconds to the
+    next window); None when the cache fails, which lets the request through (an outage of the
+    cache must not become an outage of the API)."""
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
-    # The key's public id, not its row id: counters never carry over to another key.
-    counter = f"credshare:api:rate:{key.public_id}:{window}"
+    counter = f"{counter}:{window}"
     try:
-        cache.add(counter, 0, timeout=2 * RATE_WINDOW_SECONDS)
-        try:
-            count = cache.incr(counter)
-        except ValueError:  # expired between add and incr
-            cache.set(counter, 1, timeout=2 * RATE_WINDOW_SECONDS)
-            count = 1
+        if add:
+            cache.add(counter, 0, timeout=2 * RATE_WINDOW_SECONDS)
+            try:
+                count = cache.incr(counter, add)
+            except ValueError:  # expired between add and incr
+                cache.set(counter, add, timeout=2 * RATE_WINDOW_SECONDS)
+                count = add
+        else:
+            count = cache.get(counter, 0)
     except Exception:
         logger.warning("API rate limit: the cache cannot be reached", exc_info=True)
         return None
-    if count <= limit:
+    return count, max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
+
+
+def rate_limit_wait(key: ApiKey) -> int | None:
+    """Count one request of KEY in the current one-minute window; the seconds until the next
+    window when KEY is over its limit, else None."""
+    limit = settings.CREDSHARE_API_RATE_LIMIT
+    if not limit or limit < 0:
         return None
-    return max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
+    # The key's public id, not its row id: counters never carry over to another key.
+    counted = _window_count(f"credshare:api:rate:{key.public_id}", add=1)
+    if counted is None or counted[0] <= limit:
+        return None
+    return counted[1]
+
+
+def failed_keys_wait(request: HttpRequest, *, failed: bool) -> int | None:
+    """Requests with a wrong key, counted per client address (the client's behind our
+    proxies: core.client_address); FAILED counts this one. The seconds to wait when the
+    address sent CREDSHARE_API_FAILED_KEY_LIMIT of them this minute, else None."""
+    limit = settings.CREDSHARE_API_FAILED_KEY_LIMIT
+    if not limit or limit < 0:
+        return None
+    counter = f"credshare:api:failed-keys:{client_address(request)}"
+    counted = _window_count(counter, add=1 if failed else 0)
+    if counted is None or counted[0] < limit:
+        return None
+    return counted[1]
 
 
 def _check_body_size(request: HttpRequest, kind: str) -> None:
@@ -118,6 +144,19 @@ class ApiKeyAuth(HttpBearer):
         super().__init__()
 
     def __call__(self, request: HttpRequest) -> ApiKey:
+        # An address that sent many wrong keys this minute gets none checked until the next.
+        wait = failed_keys_wait(request, failed=False)
+        if wait is not None:
+            raise ApiError(
+                429,
+                "rate_limited",
+                _(
+                    "Too many requests with a wrong API key came from your address. Try again "
+                    "in %(seconds)s seconds."
+                )
+                % {"seconds": wait},
+                headers={"Retry-After": str(wait)},
+            )
         header = request.headers.get("Authorization", "")
         if not header.strip():
             raise ApiError(
@@ -129,6 +168,7 @@ class ApiKeyAuth(HttpBearer):
         scheme, _space, token = header.strip().partition(" ")
         key = self.authenticate(request, token.strip()) if scheme.lower() == "bearer" else None
         if key is None:
+            failed_keys_wait(request, failed=True)
             raise ApiError(
                 401,
                 "invalid_key",

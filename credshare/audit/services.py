@@ -3,7 +3,6 @@ transaction, last, so that an entry exists exactly when the change it records co
 
 import contextvars
 import datetime
-import ipaddress
 from collections.abc import Iterable
 
 from django.db import connection, transaction
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from credshare.audit.chain import GENESIS_HASH, entry_hash
 from credshare.audit.models import AuditEntry, AuditEntryOrganization, Event
+from credshare.core.client_address import client_address
 
 # The request being served in this thread, if any (AuditRequestMiddleware): where its IP and,
 # when a service does not name one, its actor come from. Threads started by a request (inline
@@ -50,13 +50,8 @@ def _detail(value):
 
 
 def _client_ip(request: HttpRequest | None) -> str:
-    """REMOTE_ADDR, the connection's address (the proxy's, behind one), checked to be an IP."""
-    if request is None:
-        return ""
-    try:
-        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
-    except ValueError:
-        return ""
+    """The client's address (behind our proxies, the one they forwarded: core.client_address)."""
+    return client_address(request) if request is not None else ""
 
 
 def _actor_fields(actor, request: HttpRequest | None) -> dict:

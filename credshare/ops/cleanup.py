@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from credshare.accounts.lockout import sign_in_throttles_purge
+from credshare.accounts.throttle import sign_in_throttles_purge
 from credshare.api.services import idempotency_records_purge
 
 

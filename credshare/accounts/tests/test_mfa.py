@@ -27,27 +27,6 @@ def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, ecole):
     assert client.post(reverse("logout")).status_code == 302
 
 
-def test_staff_set_up_an_authenticator_app_then_reach_their_pages(
-    client, ecole, django_capture_on_commit_callbacks
-):
-    staff = testing.make_user("new-staff@ecole.example")
-    testing.make_member(staff, ecole, mfa=False)
-    sign_in(client, "new-staff@ecole.example")
-    # Setting up an authenticator asks for the password again (allauth), a page staff may reach.
-    activate = client.get(reverse("mfa_activate_totp"))
-    assert activate["Location"].startswith(reverse("account_reauthenticate"))
-    client.post(reverse("account_reauthenticate"), {"password": testing.PASSWORD})
-
-    page = client.get(reverse("mfa_activate_totp"))
-    secret = page.context["form"].secret
-    with django_capture_on_commit_callbacks(execute=True):  # allauth signals after commit
-        response = client.post(reverse("mfa_activate_totp"), {"code": testing.totp_code(secret)})
-
-    assert response.status_code == 302
-    assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists()
-    assert client.get(reverse("inbox:list")).status_code == 200
-
-
 def test_an_enrolled_account_always_gets_the_code_step(client, camille):
     response = sign_in(client, "camille@ecole.example")
 

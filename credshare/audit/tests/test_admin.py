@@ -13,7 +13,9 @@ from credshare.core import testing
 def platform_admin_client(client, db):
     from credshare.accounts.models import User
 
-    client.force_login(User.objects.create_superuser("root@credshare.example", testing.PASSWORD))
+    admin = User.objects.create_superuser("root@credshare.example", testing.PASSWORD)
+    testing.enrol_totp(admin)  # the admin needs a session with its second factor
+    client.force_login(admin)
     return client
 
 

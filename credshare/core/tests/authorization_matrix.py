@@ -25,7 +25,8 @@ Imaginaire, by link and by email):
     rad    an administrator of the receiving organization
     ooa    an administrator of another receiving organization (Acme)
     ooa@   the same, asking Acme's address for École Imaginaire's object
-    pad    the platform's administrator (Django superuser), a member of no organization
+    pad    the platform's administrator (Django superuser), a member of no organization,
+           with an authenticator app, as every account with power must have
     link   a browser that opened the link share's secret link (its grant in the session;
            for recipient:open, the one that holds the link's token)
     mail   a browser that opened the email share's link, without the access code yet
@@ -325,9 +326,9 @@ account_confirm_email                GET    any                  200   200   200
 accounts:invitation                  GET    any                  404   404   404   404
 mfa_index                            GET    any                  login 200   200   200
 mfa_authenticate                     GET    any                  login 302   302   302
-mfa_reauthenticate                   GET    any                  login 302   200   302
+mfa_reauthenticate                   GET    any                  login 302   200   200
 mfa_activate_totp                    GET    any                  login 302   302   302
-mfa_deactivate_totp                  GET    any                  login 404   302   404
+mfa_deactivate_totp                  GET    any                  login 404   302   302
 mfa_view_recovery_codes              GET    any                  login 404   404   404
 mfa_download_recovery_codes          GET    any                  login 404   404   404
 mfa_generate_recovery_codes          GET    any                  login 302   302   302

@@ -133,6 +133,9 @@ def build_world() -> World:
         "other_org_admin": testing.make_issuer_staff(acme, "dave@acme.example", role="admin"),
         "platform_admin": User.objects.create_superuser("admin@credshare.example", "x"),
     }
+    # Every account with power signs in with its second factor (as make_issuer_staff's do);
+    # a session without it is refused everything (accounts/tests/test_mfa_required.py).
+    testing.enrol_totp(users["platform_admin"])
 
     documents = {"active": testing.make_document(zoe, university, "Official transcript")}
     documents["to_withdraw"] = testing.make_document(zoe, university, "Withdrawn transcript")

@@ -34,16 +34,15 @@ def test_clean_up_deletes_only_what_is_over(db, ecole, camille):
         created=now - datetime.timedelta(days=2)
     )
     fresh_record = IdempotencyRecord.objects.create(api_key=key, key="new", request_hash="y")
-    period = datetime.timedelta(minutes=settings.CREDSHARE_SIGN_IN_LOCKOUT_MINUTES)
+    # Sign-in throttles: forgotten after a day without attempts, unless still making one wait.
+    day = datetime.timedelta(days=1, minutes=1)
+    SignInThrottle.objects.create(key="done", last_attempt_at=now - day, failures=3)
+    SignInThrottle.objects.create(key="counting", last_attempt_at=now, failures=3)
     SignInThrottle.objects.create(
-        email="done@example.org", window_started_at=now - 2 * period, failures=3
-    )
-    SignInThrottle.objects.create(email="counting@example.org", window_started_at=now, failures=3)
-    SignInThrottle.objects.create(
-        email="locked@example.org",
-        window_started_at=now - 2 * period,
-        failures=10,
-        locked_until=now + period,
+        key="waiting",
+        last_attempt_at=now - day,
+        failures=30,
+        next_attempt_at=now + datetime.timedelta(minutes=5),
     )
     expired_session = _session(now - datetime.timedelta(minutes=1))
     live_session = _session(now + datetime.timedelta(days=1))
@@ -53,10 +52,7 @@ def test_clean_up_deletes_only_what_is_over(db, ecole, camille):
 
     assert "idempotency_records: 1 deleted" in out.getvalue()
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [fresh_record.pk]
-    assert set(SignInThrottle.objects.values_list("email", flat=True)) == {
-        "counting@example.org",
-        "locked@example.org",
-    }
+    assert set(SignInThrottle.objects.values_list("key", flat=True)) == {"counting", "waiting"}
     assert set(Session.objects.values_list("session_key", flat=True)) == {live_session}
     assert expired_session != live_session
 
