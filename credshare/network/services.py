@@ -1,20 +1,26 @@
 """Writes of an organization's self-service: its directory profile, an issuer's branding, the
-extra fields it asks of learners, and its members. Every change is made by one of its
-administrators (`by`)."""
+extra fields it asks of learners, its members and the invitations to join it. Every change is
+made by one of its administrators (`by`), except joining, which only the invited person's
+acceptance does."""
 
 import logging
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.text import slugify
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from credshare.accounts.models import User
-from credshare.accounts.selectors import user_with_email
+from credshare.accounts.models import Invitation, User
+from credshare.accounts.services import invitation_revoke, invitation_send
+from credshare.audit.models import Event as AuditEvent
+from credshare.audit.services import audit_record
 from credshare.core.errors import ApplicationError
 from credshare.network import branding
 from credshare.network.models import Membership, Organization, ShareField
+from credshare.network.selectors import pending_staff_invitations_of
 
 logger = logging.getLogger(__name__)
 
@@ -325,33 +331,112 @@ def _fresh(membership: Membership) -> Membership:
     return fresh
 
 
+def _membership_audit_record(
+    *, event: str, organization_id: int, target, actor=None, details: dict
+) -> None:
+    audit_record(
+        event=event,
+        target=target,
+        organizations=[organization_id],
+        actor=actor,
+        details=details,
+    )
+
+
 @transaction.atomic
-def membership_add(*, organization: Organization, email: str, role: str, by: User) -> Membership:
-    """Make the account with EMAIL a member of ORGANIZATION. The account must exist."""
+def staff_invitation_send(
+    *, organization: Organization, email: str, role: str, by: User, language: str | None = None
+) -> Invitation:
+    """Invite EMAIL to join ORGANIZATION's staff with ROLE: an email with a link (in the
+    account's language when the address has one, else LANGUAGE); the person becomes a member
+    only by accepting it (accounts.services.invitation_accept). Whether the address has an
+    account changes nothing here: the administrator learns nothing about it."""
     if role not in Membership.Role.values:
         raise ApplicationError(_("Choose a role from the list."), code="bad_role", field="role")
-    user = user_with_email(email)
-    if user is None:
-        raise ApplicationError(
-            _(
-                "No one has an account with this email address. Check it, or ask the person "
-                "to sign up first, then add them."
-            ),
-            code="no_account",
-            field="email",
-        )
+    email = email.strip().lower()
     _lock_organization(organization.pk)
-    if Membership.objects.filter(organization=organization, user=user).exists():
+    # Only what the staff page already shows: a member's sign-in address.
+    if Membership.objects.filter(organization=organization, user__email=email).exists():
         raise ApplicationError(
-            _("%(email)s is already a member of the organization.") % {"email": user.email},
+            _("%(email)s is already a member of the organization.") % {"email": email},
             code="already_member",
             field="email",
         )
-    membership = Membership.objects.create(organization=organization, user=user, role=role)
-    logger.info(
-        "organization %s: user %s added as %s by user %s", organization.pk, user.pk, role, by.pk
+    pending = pending_staff_invitations_of(organization=organization).filter(email=email).first()
+    if pending is not None:
+        raise ApplicationError(
+            _(
+                "An invitation to %(email)s is waiting for an answer until %(date)s: withdraw "
+                "it first to send a new one."
+            )
+            % {"email": email, "date": date_format(localtime(pending.expires_at), "DATE_FORMAT")},
+            code="already_invited",
+            field="email",
+        )
+    invitation = invitation_send(
+        email=email,
+        purpose=Invitation.Purpose.JOIN_ORGANIZATION,
+        invited_by_org=organization,
+        invited_by=by,
+        role=role,
+        language=language,
     )
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_INVITED,
+        organization_id=organization.pk,
+        target=invitation,
+        actor=by,
+        details={"email": email, "role": role},
+    )
+    logger.info("organization %s: %s invited by user %s", organization.pk, invitation.pk, by.pk)
+    return invitation
+
+
+@transaction.atomic
+def staff_invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    """Withdraw an invitation to join the organization while it waits for an answer."""
+    _lock_organization(invitation.invited_by_org_id)
+    invitation = invitation_revoke(invitation=invitation)
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_INVITATION_REVOKED,
+        organization_id=invitation.invited_by_org_id,
+        target=invitation,
+        actor=by,
+        details={"email": invitation.email, "role": invitation.role},
+    )
+    return invitation
+
+
+def membership_from_invitation(*, invitation: Invitation, user: User) -> Membership | None:
+    """USER accepted INVITATION to join its organization (in accounts.invitation_accept's
+    transaction): USER becomes a member with the role it offered. A member already keeps
+    their role (an invitation neither promotes nor demotes)."""
+    organization_id = invitation.invited_by_org_id
+    _lock_organization(organization_id)
+    role = invitation.role if invitation.role in Membership.Role.values else Membership.Role.STAFF
+    membership, created = Membership.objects.get_or_create(
+        organization_id=organization_id, user=user, defaults={"role": role}
+    )
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_JOINED,
+        organization_id=organization_id,
+        target=invitation,
+        actor=user,
+        details={"email": invitation.email, "role": membership.role, "joined": created},
+    )
+    logger.info("organization %s: user %s joined from an invitation", organization_id, user.pk)
     return membership
+
+
+def staff_invitation_declined(*, invitation: Invitation, user: User | None) -> None:
+    """Record that the addressee declined INVITATION (in invitation_decline's transaction)."""
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_INVITATION_DECLINED,
+        organization_id=invitation.invited_by_org_id,
+        target=invitation,
+        actor=user,
+        details={"email": invitation.email, "role": invitation.role},
+    )
 
 
 @transaction.atomic
@@ -371,8 +456,16 @@ def membership_set_role(*, membership: Membership, role: str, by: User) -> Membe
             code="last_admin",
         )
     if membership.role != role:
+        previous = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        _membership_audit_record(
+            event=AuditEvent.MEMBER_ROLE_CHANGED,
+            organization_id=membership.organization_id,
+            target=membership,
+            actor=by,
+            details={"email": membership.user.email, "role": role, "previous_role": previous},
+        )
         logger.info("membership %s: role %s set by user %s", membership.pk, role, by.pk)
     return membership
 
@@ -389,6 +482,13 @@ def membership_remove(*, membership: Membership, by: User) -> None:
             "administrator before removing this one."
         ),
         code="last_admin",
+    )
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_REMOVED,
+        organization_id=membership.organization_id,
+        target=membership,
+        actor=by,
+        details={"email": membership.user.email, "role": membership.role},
     )
     membership.delete()
     logger.info(
