@@ -7,7 +7,9 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.timezone import localtime
@@ -20,6 +22,7 @@ from credshare.audit.services import audit_record
 from credshare.core.errors import ApplicationError
 from credshare.network import branding
 from credshare.network.models import Membership, Organization, ShareField
+from credshare.network.names import name_key
 from credshare.network.selectors import pending_staff_invitations_of
 
 logger = logging.getLogger(__name__)
@@ -28,6 +31,38 @@ KEY_MAX_LENGTH = ShareField._meta.get_field("key").max_length
 
 
 # The directory profile ---------------------------------------------------------------------
+
+
+def organization_names_check(
+    *, name_en: str, name_fr: str, organization: Organization | None = None
+) -> None:
+    """Refuse names (ApplicationError on the field) that are empty once read as people read
+    them, or that read as another organization's name in either language (names.name_key:
+    capitals, accents, Unicode spellings, spacing and punctuation aside). ORGANIZATION is
+    the one being renamed, if any. The database's unique keys are the last word when two
+    organizations take a name at once (same language); this check also covers a name taken
+    in the other language."""
+    keys = {}
+    for field, name, message in (
+        ("name_en", name_en, _("Enter the name in English.")),
+        ("name_fr", name_fr, _("Enter the name in French.")),
+    ):
+        keys[field] = name_key(name)
+        if not keys[field]:
+            raise ApplicationError(message, code="required", field=field)
+    others = Organization.objects.all()
+    if organization is not None and organization.pk is not None:
+        others = others.exclude(pk=organization.pk)
+    for field, key in keys.items():
+        if others.filter(Q(name_key_en=key) | Q(name_key_fr=key)).exists():
+            raise ApplicationError(_name_taken_message(), code="name_taken", field=field)
+
+
+def _name_taken_message() -> str:
+    return _(
+        "Another organization already has this name, or one that differs only by capitals, "
+        "accents, spaces or punctuation. Choose a name that tells yours apart."
+    )
 
 
 def organization_profile_update(
@@ -41,30 +76,51 @@ def organization_profile_update(
     website: str = "",
     contact_email: str = "",
 ) -> Organization:
-    """What learners read about ORGANIZATION in the directory of the share window."""
+    """What learners read about ORGANIZATION in the directory of the share window. A new
+    name (one that reads differently) must be approved by the platform again: until then
+    the organization leaves the directory, so that an approved organization cannot become
+    another one by renaming itself."""
     name_en, name_fr = name_en.strip(), name_fr.strip()
-    if not name_en:
-        raise ApplicationError(_("Enter the name in English."), code="required", field="name_en")
-    if not name_fr:
-        raise ApplicationError(_("Enter the name in French."), code="required", field="name_fr")
+    organization_names_check(name_en=name_en, name_fr=name_fr, organization=organization)
+    renamed = (name_key(name_en), name_key(name_fr)) != (
+        organization.name_key_en,
+        organization.name_key_fr,
+    )
     organization.name_en = name_en
     organization.name_fr = name_fr
     organization.description_en = description_en.strip()
     organization.description_fr = description_fr.strip()
     organization.website = website.strip()
     organization.contact_email = contact_email.strip().lower()
-    organization.save(
-        update_fields=[
-            "name_en",
-            "name_fr",
-            "description_en",
-            "description_fr",
-            "website",
-            "contact_email",
-        ]
-    )
+    if renamed:
+        organization.approved_at = None
+    try:
+        with transaction.atomic():
+            organization.save(
+                update_fields=[
+                    "name_en",
+                    "name_fr",
+                    "description_en",
+                    "description_fr",
+                    "website",
+                    "contact_email",
+                    "approved_at",
+                ]
+            )
+    except IntegrityError:
+        # Another organization took the name between the check and the save.
+        organization.refresh_from_db()
+        raise ApplicationError(_name_taken_message(), code="name_taken", field="name_en") from None
     logger.info("organization %s: profile changed by user %s", organization.pk, by.pk)
     return organization
+
+
+def organizations_approve(*, organizations: QuerySet[Organization], by: User) -> int:
+    """A platform administrator approves ORGANIZATIONS (those not approved yet): they enter
+    the directory, if listed. Returns how many were approved."""
+    approved = organizations.filter(approved_at=None).update(approved_at=timezone.now())
+    logger.info("%d organizations approved by user %s", approved, by.pk)
+    return approved
 
 
 # An issuer's branding ----------------------------------------------------------------------

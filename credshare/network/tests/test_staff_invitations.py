@@ -252,8 +252,7 @@ def test_the_email_is_in_the_persons_language(
     admin_client, ecole, account_language, chosen, expected
 ):
     if account_language:
-        person = testing.make_user("person@example.org", "A Person")
-        User.objects.filter(pk=person.pk).update(language=account_language)
+        testing.make_user("person@example.org", "A Person", language=account_language)
 
     invite(admin_client, ecole, "person@example.org", language=chosen)
 
