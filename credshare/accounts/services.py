@@ -116,7 +116,7 @@ def _invitation_locked(invitation: Invitation) -> Invitation:
     first one's."""
     return (
         Invitation.objects.select_related("invited_by_org")
-        .select_for_update()
+        .select_for_update(of=("self",))  # not the organization's (an outer join: no lock)
         .get(pk=invitation.pk)
     )
 

@@ -450,8 +450,9 @@ def staff_invitation_send(
 
 @transaction.atomic
 def staff_invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
-    """Withdraw an invitation to join the organization while it waits for an answer."""
-    _lock_organization(invitation.invited_by_org_id)
+    """Withdraw an invitation to join the organization while it waits for an answer. Only
+    the invitation's row is locked: accepting locks it first, then the organization's, and
+    the same order here would be needed to lock both."""
     invitation = invitation_revoke(invitation=invitation)
     _membership_audit_record(
         event=AuditEvent.MEMBER_INVITATION_REVOKED,
