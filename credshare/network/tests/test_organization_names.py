@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
@@ -223,3 +224,31 @@ def test_the_demo_network_is_approved_and_listed(db):
     assert "ecole-imaginaire" in listed
     assert "hidden-registry" not in listed  # the demo's unlisted one stays out
     assert not Organization.objects.filter(approved_at=None).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_approves_existing_organizations_but_not_a_copy_of_a_name():
+    before, after = (
+        [("network", "0002_organization_branding")],
+        [("network", "0004_organization_name_keys_unique")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps.get_model("network", "Organization")
+        old.objects.create(slug="ecole", name_en="École Imaginaire", name_fr="École Imaginaire")
+        old.objects.create(slug="copy", name_en="ECOLE  IMAGINAIRE", name_fr="Autre")
+        old.objects.create(slug="other", name_en="Other School", name_fr="Autre école")
+
+        executor.loader.build_graph()
+        executor.migrate(after)
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    rows = Organization.objects.order_by("slug").values_list("slug", "name_key_en", "approved_at")
+    keys = {slug: key for slug, key, _approved in rows}
+    approved = {slug for slug, _key, approved_at in rows if approved_at is not None}
+    assert approved == {"ecole", "other"}
+    assert keys["ecole"] == "ecole imaginaire"
+    assert keys["copy"].startswith("ecole imaginaire #")
