@@ -110,14 +110,6 @@ def profile(request: HttpRequest, organization: Organization) -> HttpResponse:
     )
     if done:
         messages.success(request, _("The profile is saved."))
-        if not done.is_approved:
-            messages.warning(
-                request,
-                _(
-                    "The platform checks every new organization name before learners see it: "
-                    "until it is approved, the organization is not in the directory."
-                ),
-            )
         return redirect("network:profile", slug=organization.slug)
     return _profile_page(request, organization, form=form, status=400)
 

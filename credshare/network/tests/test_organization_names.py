@@ -7,6 +7,7 @@ import unicodedata
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -51,6 +52,7 @@ def ecole_named(ecole):
 def platform_admin_client() -> Client:
     client = Client()
     client.force_login(User.objects.create_superuser("root@credshare.example", testing.PASSWORD))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 
@@ -160,7 +162,7 @@ def test_a_new_name_leaves_the_directory_until_the_platform_approves_it(
         follow=True,
     )
 
-    assert "the organization is not in the directory" in text_of(response)
+    assert "until it is approved, the organization is not in the directory" in text_of(response)
     assert "Acme Hiring" not in directory_names(learner, zoe_transcript)
     acme.refresh_from_db()
     assert not acme.is_approved
