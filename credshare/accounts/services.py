@@ -98,7 +98,9 @@ def invitation_is_for(*, invitation: Invitation, user: User) -> bool:
     return user_with_email(invitation.email) == user
 
 
-def _invitation_check_addressee(invitation: Invitation, user: User) -> None:
+def invitation_check_addressee(*, invitation: Invitation, user: User) -> None:
+    """Refuse (ApplicationError) USER's answer to INVITATION unless the invitation is for
+    their account's address: what the pages show to anyone signed in with another one."""
     if not invitation_is_for(invitation=invitation, user=user):
         raise ApplicationError(
             _(
@@ -130,7 +132,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Invitation:
     with transaction.atomic():
         invitation = _invitation_locked(invitation)
         _invitation_check_open(invitation)
-        _invitation_check_addressee(invitation, user)
+        invitation_check_addressee(invitation=invitation, user=user)
         address, _created = EmailAddress.objects.get_or_create(
             user=user, email=invitation.email, defaults={"verified": True}
         )
@@ -151,7 +153,7 @@ def invitation_decline(*, invitation: Invitation, user: User | None) -> Invitati
         invitation = _invitation_locked(invitation)
         _invitation_check_open(invitation)
         if user is not None:
-            _invitation_check_addressee(invitation, user)
+            invitation_check_addressee(invitation=invitation, user=user)
         invitation.declined_at = timezone.now()
         invitation.save(update_fields=["declined_at"])
         invitation_declined.send(sender=Invitation, invitation=invitation, user=user)

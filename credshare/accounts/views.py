@@ -19,8 +19,8 @@ from credshare.accounts.models import Invitation
 from credshare.accounts.selectors import invitation_by_token_or_none, user_with_email
 from credshare.accounts.services import (
     invitation_accept,
+    invitation_check_addressee,
     invitation_decline,
-    invitation_is_for,
 )
 from credshare.core.errors import ApplicationError
 
@@ -53,6 +53,23 @@ def _answered(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     return redirect("documents:list")
 
 
+def _answer(request: HttpRequest, found: Invitation, user) -> HttpResponse | str:
+    """Run the posted answer: where it leads, or why it was refused (a message)."""
+    action = request.POST.get("action")
+    try:
+        if action == "accept" and user is None:
+            return redirect_to_login(request.path)
+        if action == "accept":
+            return _answered(request, invitation_accept(invitation=found, user=user))
+        if action == "decline":
+            invitation_decline(invitation=found, user=user)
+            messages.success(request, _("You declined the invitation. Nothing was changed."))
+            return redirect("home")
+    except ApplicationError as refused:
+        return refused.message
+    return _("That answer was not understood; nothing changed.")
+
+
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """An invitation's link. GET shows what it offers and how to answer; a POST answers
@@ -64,31 +81,19 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if found is None or found.status != Invitation.Status.OPEN:
         return _closed_page(request, found)
     user = request.user if request.user.is_authenticated else None
-    error, status = None, 200
-    if user is not None and not invitation_is_for(invitation=found, user=user):
-        error, status = (
-            _(
-                "This invitation was sent to %(email)s, not to the address of the account you "
-                "are signed in with (%(current)s). Nothing was changed. Sign out, then sign in "
-                "or open an account with %(email)s to answer it."
-            )
-            % {"email": found.email, "current": user.email},
-            403,
-        )
-    elif request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "accept" and user is not None:
-                return _answered(request, invitation_accept(invitation=found, user=user))
-            if action == "decline":
-                invitation_decline(invitation=found, user=user)
-                messages.success(request, _("You declined the invitation. Nothing was changed."))
-                return redirect("home")
-            if action == "accept":
-                return redirect_to_login(request.path)
-            error, status = _("That answer was not understood; nothing changed."), 400
-        except ApplicationError as refused:
-            error, status = refused.message, 400
+    try:
+        if user is not None:
+            # Someone signed in with another account: refused, whatever they post.
+            invitation_check_addressee(invitation=found, user=user)
+    except ApplicationError as refusal:
+        error, status = refusal.message, 403
+    else:
+        error, status = None, 200
+        if request.method == "POST":
+            answered = _answer(request, found, user)
+            if isinstance(answered, HttpResponse):
+                return answered
+            error, status = answered, 400
     context = {
         "invitation": found,
         "token": token,
