@@ -3,6 +3,7 @@ extra fields it asks of learners, its members and the invitations to join it. Ev
 made by one of its administrators (`by`), except joining, which only the invited person's
 acceptance does."""
 
+import datetime
 import logging
 
 from django.core.files.base import ContentFile
@@ -28,6 +29,9 @@ from credshare.network.selectors import pending_staff_invitations_of
 logger = logging.getLogger(__name__)
 
 KEY_MAX_LENGTH = ShareField._meta.get_field("key").max_length
+# An invitation to a staff role is a door into the organization's inbox and settings: it
+# stays open a week, not the month of an invitation to claim one's documents.
+STAFF_INVITATION_LIFETIME = datetime.timedelta(days=7)
 
 
 # The directory profile ---------------------------------------------------------------------
@@ -436,6 +440,7 @@ def staff_invitation_send(
         invited_by=by,
         role=role,
         language=language,
+        lifetime=STAFF_INVITATION_LIFETIME,
     )
     _membership_audit_record(
         event=AuditEvent.MEMBER_INVITED,

@@ -186,6 +186,9 @@ def test_pending_invitations_are_listed_withdrawable_and_expire(admin_client, ec
     [bobs] = Invitation.objects.filter(email="bob@example.org")
     assert 'id="invitation-' in page.content.decode()
     assert "bob@example.org Administrator" in text_of(page)
+    # A staff invitation stays open a week.
+    lifetime = bobs.expires_at - bobs.created
+    assert datetime.timedelta(days=6, hours=23) < lifetime <= datetime.timedelta(days=7)
 
     response = admin_client.post(url("invitation_revoke", ecole, bobs.pk), follow=True)
 
