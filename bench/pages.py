@@ -302,12 +302,16 @@ def seed(args: argparse.Namespace, rng: random.Random) -> World:
 def seed_issuers():
     from credshare.billing.models import FeePolicy
     from credshare.network.models import Organization
+    from credshare.network.names import name_key
 
     issuers = Organization.objects.bulk_create(
         Organization(
             slug=f"bench-issuer-{n}",
             name_en=f"Bench Issuer {n}",
             name_fr=f"Émetteur {n}",
+            # bulk_create does not run save(), which keeps these.
+            name_key_en=name_key(f"Bench Issuer {n}"),
+            name_key_fr=name_key(f"Émetteur {n}"),
             description_en="An issuer of the benchmark.",
             description_fr="Un émetteur du banc d'essai.",
             is_issuer=True,
@@ -322,13 +326,20 @@ def seed_issuers():
 
 
 def seed_receivers():
+    from django.utils import timezone
+
     from credshare.network.models import Organization, ShareField
+    from credshare.network.names import name_key
 
     receivers = Organization.objects.bulk_create(
         Organization(
             slug=f"bench-receiver-{n:02d}",
             name_en=f"Bench Receiver {n:02d}",
             name_fr=f"Destinataire {n:02d}",
+            # bulk_create does not run save(), which keeps these.
+            name_key_en=name_key(f"Bench Receiver {n:02d}"),
+            name_key_fr=name_key(f"Destinataire {n:02d}"),
+            approved_at=timezone.now(),
             description_en="A receiving organization of the benchmark.",
             description_fr="Un organisme destinataire du banc d'essai.",
             is_receiver=True,

@@ -83,10 +83,20 @@ class SignInThrottle(models.Model):
 
 
 class Invitation(models.Model):
-    """An invitation emailed to an address: its link proves the address, so an account made
-    from it (or the signed-in account that follows it) gets the address verified.
+    """An invitation emailed to an address. Only that address can take it up: an account
+    opened from its link (with that address, which the sign-up page does not let anyone
+    change) gets the address verified, and a signed-in person can accept it only when the
+    address is their account's. An invitation to join an organization makes a member of
+    its addressee only when they accept it.
 
     Only the token's SHA-256 is stored; the token itself is in the email alone."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
 
     class Purpose(models.TextChoices):
         CLAIM_DOCUMENTS = "claim_documents", _("Documents were issued to this address")
@@ -103,6 +113,16 @@ class Invitation(models.Model):
         blank=True,
         related_name="+",
     )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The role an invitation to join an organization offers (network.Membership.Role).
+    role = models.CharField(_("role"), max_length=16, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     created = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -110,9 +130,25 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["email", "-created"])]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()}: {self.email}"
+
+    @property
+    def status(self) -> str:
+        """What became of the invitation: one answer (accepted or declined), its withdrawal,
+        or its expiry end it; until then it is open."""
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.declined_at is not None:
+            return self.Status.DECLINED
+        if self.revoked_at is not None:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.OPEN

@@ -40,16 +40,14 @@ def user_holds_power(*, user: User, organizations: list | None = None) -> bool:
     return Membership.objects.filter(user=user).exists()
 
 
-def invitation_open_or_none(*, token: str):
-    """The invitation whose link carries TOKEN, unless it expired; None for any other
-    token."""
-    from django.utils import timezone
-
+def invitation_by_token_or_none(*, token: str):
+    """The invitation whose link carries TOKEN, whatever became of it (its page says why a
+    used, declined, withdrawn or expired one no longer works); None for any other token."""
     from credshare.accounts.models import Invitation
     from credshare.accounts.services import invitation_token_hash
 
     return (
         Invitation.objects.select_related("invited_by_org")
-        .filter(token_hash=invitation_token_hash(token), expires_at__gt=timezone.now())
+        .filter(token_hash=invitation_token_hash(token))
         .first()
     )

@@ -30,6 +30,12 @@ class Event(models.TextChoices):
     PAYMENT_REFUNDED = "payment.refunded", _("Payment refunded")
     API_KEY_CREATED = "api_key.created", _("API key created")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    MEMBER_INVITED = "member.invited", _("Staff member invited")
+    MEMBER_INVITATION_REVOKED = "member.invitation_revoked", _("Staff invitation withdrawn")
+    MEMBER_JOINED = "member.joined", _("Staff invitation accepted")
+    MEMBER_INVITATION_DECLINED = "member.invitation_declined", _("Staff invitation declined")
+    MEMBER_ROLE_CHANGED = "member.role_changed", _("Staff member's role changed")
+    MEMBER_REMOVED = "member.removed", _("Staff member removed")
 
 
 # What an entry's object_type (the target model's name) is called on a page.
@@ -39,6 +45,8 @@ OBJECT_TYPES = {
     "purchase": pgettext_lazy("audit object", "Purchase"),
     "apikey": pgettext_lazy("audit object", "API key"),
     "user": pgettext_lazy("audit object", "Account"),
+    "invitation": pgettext_lazy("audit object", "Invitation"),
+    "membership": pgettext_lazy("audit object", "Membership"),
 }
 
 

@@ -5,6 +5,8 @@ import datetime
 import os
 import shutil
 
+from django.utils import timezone
+
 from credshare.accounts.models import User
 from credshare.billing.models import FeePolicy
 from credshare.billing.services import credit_grant
@@ -77,9 +79,11 @@ def make_organization(
     issuer: bool = False,
     receiver: bool = False,
     listed: bool = True,
+    approved: bool = True,
     sharing_is_free: bool | None = None,
     description: str = "",
 ) -> Organization:
+    """An organization named after SLUG, approved by the platform unless APPROVED is false."""
     name = slug.replace("-", " ").title()
     organization = Organization.objects.create(
         slug=slug,
@@ -90,6 +94,7 @@ def make_organization(
         is_issuer=issuer,
         is_receiver=receiver,
         listed_in_directory=listed,
+        approved_at=timezone.now() if approved else None,
     )
     if sharing_is_free is not None:
         FeePolicy.objects.create(issuer=organization, sharing_is_free=sharing_is_free)

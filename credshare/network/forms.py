@@ -2,7 +2,8 @@
 the services check the rules."""
 
 from django import forms
-from django.utils.translation import gettext
+from django.conf import settings
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from credshare.api.models import ApiKey
@@ -221,11 +222,14 @@ class OnOffForm(forms.Form):
 ROLE_ERRORS = {"invalid_choice": _("Choose a role from the list.")}
 
 
-class MemberAddForm(forms.Form):
+class MemberInviteForm(forms.Form):
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
-        help_text=_("The person must already have a credshare account with this address."),
+        help_text=_(
+            "The person gets an email with a link, and becomes a member only once they accept "
+            "it (signed in with this address, or opening an account with it)."
+        ),
     )
     role = forms.ChoiceField(
         label=_("Role"),
@@ -233,6 +237,17 @@ class MemberAddForm(forms.Form):
         initial=Membership.Role.STAFF,
         error_messages=ROLE_ERRORS,
     )
+    language = forms.ChoiceField(
+        label=_("Language of the email"),
+        choices=settings.LANGUAGES,
+        help_text=_("Used when the address has no account; otherwise the account's language."),
+        error_messages={"invalid_choice": _("Choose a language from the list.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        active = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        self.fields["language"].initial = active
 
 
 class RoleForm(forms.Form):

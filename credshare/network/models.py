@@ -6,6 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from credshare.network.branding import DEFAULT_ACCENT_COLOR, DEFAULT_PRIMARY_COLOR
+from credshare.network.names import name_key
 
 
 def pick_language(*, french: str, english: str) -> str:
@@ -26,12 +27,27 @@ def logo_upload_to(organization: "Organization", filename: str) -> str:
     return f"logos/{uuid.uuid4().hex}.{extension}"
 
 
+class OrganizationQuerySet(models.QuerySet):
+    def participating(self) -> "OrganizationQuerySet":
+        """The directory: the receiving organizations learners can share with (listed, and
+        approved by the platform). The one rule; Organization.is_participating is its
+        per-row twin."""
+        return self.filter(is_receiver=True, listed_in_directory=True, approved_at__isnull=False)
+
+
 class Organization(models.Model):
-    """An institution of the network: it issues documents, receives shares, or both."""
+    """An institution of the network: it issues documents, receives shares, or both.
+
+    Its names are unique as people read them (names.name_key: capitals, accents, spacing
+    and punctuation aside), in either language, and it is in the directory only once a
+    platform administrator approved it (`approved_at`)."""
 
     slug = models.SlugField(_("short name"), max_length=80, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_fr = models.CharField(_("name (French)"), max_length=200)
+    # name_key(name_en), name_key(name_fr): kept by save(), unique in the database.
+    name_key_en = models.CharField(max_length=200, editable=False)
+    name_key_fr = models.CharField(max_length=200, editable=False)
     description_en = models.TextField(_("description (English)"), blank=True)
     description_fr = models.TextField(_("description (French)"), blank=True)
     website = models.URLField(_("website"), blank=True)
@@ -43,6 +59,15 @@ class Organization(models.Model):
         default=True,
         help_text=_("Learners can pick a receiving organization only when it is listed."),
     )
+    approved_at = models.DateTimeField(
+        _("approved by the platform"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty until a platform administrator checks the organization: until then it is "
+            "not in the directory and learners cannot share with it. A new name empties it."
+        ),
+    )
     # An issuer's branding on the transcripts it renders (credshare/network/branding.py).
     logo = models.FileField(_("logo"), upload_to=logo_upload_to, blank=True)
     primary_color = models.CharField(
@@ -51,13 +76,37 @@ class Organization(models.Model):
     accent_color = models.CharField(_("accent colour"), max_length=7, default=DEFAULT_ACCENT_COLOR)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = OrganizationQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
         ordering = ["name_en"]
+        constraints = [
+            models.UniqueConstraint(fields=["name_key_en"], name="organization_name_en_unique"),
+            models.UniqueConstraint(fields=["name_key_fr"], name="organization_name_fr_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Derived from the names on every save, as User.save lowercases its address, so that
+        # the unique constraints hold whoever saves (a service, the admin, a command).
+        self.name_key_en, self.name_key_fr = name_key(self.name_en), name_key(self.name_fr)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name_en", "name_fr"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "name_key_en", "name_key_fr"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+    @property
+    def is_participating(self) -> bool:
+        """Whether learners can share with it (OrganizationQuerySet.participating)."""
+        return self.is_receiver and self.listed_in_directory and self.is_approved
 
     @property
     def name(self) -> str:

@@ -5,8 +5,9 @@ import uuid
 from django.db.models import F, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from credshare.accounts.models import User
+from credshare.accounts.models import Invitation, User
 from credshare.api.models import ApiKey
 from credshare.network.models import Membership, Organization, ShareField
 
@@ -50,6 +51,34 @@ def members_of(*, organization: Organization) -> QuerySet[Membership]:
 
 def membership_of_organization_or_404(*, organization: Organization, pk: int) -> Membership:
     return get_object_or_404(members_of(organization=organization), pk=pk)
+
+
+def pending_staff_invitations_of(*, organization: Organization) -> QuerySet[Invitation]:
+    """The invitations to join ORGANIZATION still waiting for an answer (not accepted,
+    declined, withdrawn nor expired), newest first, with who sent them."""
+    return (
+        Invitation.objects.filter(
+            invited_by_org=organization,
+            purpose=Invitation.Purpose.JOIN_ORGANIZATION,
+            accepted_at=None,
+            declined_at=None,
+            revoked_at=None,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("invited_by")
+        .order_by("-created", "-id")
+    )
+
+
+def staff_invitation_of_organization_or_404(*, organization: Organization, pk: int) -> Invitation:
+    """One of ORGANIZATION's invitations to join it, whatever became of it; 404 for another
+    organization's or another kind of invitation."""
+    return get_object_or_404(
+        Invitation,
+        invited_by_org=organization,
+        purpose=Invitation.Purpose.JOIN_ORGANIZATION,
+        pk=pk,
+    )
 
 
 def api_keys_of(*, organization: Organization) -> QuerySet[ApiKey]:

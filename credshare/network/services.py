@@ -1,27 +1,72 @@
 """Writes of an organization's self-service: its directory profile, an issuer's branding, the
-extra fields it asks of learners, and its members. Every change is made by one of its
-administrators (`by`)."""
+extra fields it asks of learners, its members and the invitations to join it. Every change is
+made by one of its administrators (`by`), except joining, which only the invited person's
+acceptance does."""
 
+import datetime
 import logging
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
-from credshare.accounts.models import User
-from credshare.accounts.selectors import user_with_email
+from credshare.accounts.models import Invitation, User
+from credshare.accounts.services import invitation_revoke, invitation_send
+from credshare.audit.models import Event as AuditEvent
+from credshare.audit.services import audit_record
 from credshare.core.errors import ApplicationError
 from credshare.network import branding
 from credshare.network.models import Membership, Organization, ShareField
+from credshare.network.names import name_key
+from credshare.network.selectors import pending_staff_invitations_of
 
 logger = logging.getLogger(__name__)
 
 KEY_MAX_LENGTH = ShareField._meta.get_field("key").max_length
+# An invitation to a staff role is a door into the organization's inbox and settings: it
+# stays open a week, not the month of an invitation to claim one's documents.
+STAFF_INVITATION_LIFETIME = datetime.timedelta(days=7)
 
 
 # The directory profile ---------------------------------------------------------------------
+
+
+def organization_names_check(
+    *, name_en: str, name_fr: str, organization: Organization | None = None
+) -> None:
+    """Refuse names (ApplicationError on the field) that are empty once read as people read
+    them, or that read as another organization's name in either language (names.name_key:
+    capitals, accents, Unicode spellings, spacing and punctuation aside). ORGANIZATION is
+    the one being renamed, if any. The database's unique keys are the last word when two
+    organizations take a name at once (same language); this check also covers a name taken
+    in the other language."""
+    keys = {}
+    for field, name, message in (
+        ("name_en", name_en, _("Enter the name in English.")),
+        ("name_fr", name_fr, _("Enter the name in French.")),
+    ):
+        keys[field] = name_key(name)
+        if not keys[field]:
+            raise ApplicationError(message, code="required", field=field)
+    others = Organization.objects.all()
+    if organization is not None and organization.pk is not None:
+        others = others.exclude(pk=organization.pk)
+    for field, key in keys.items():
+        if others.filter(Q(name_key_en=key) | Q(name_key_fr=key)).exists():
+            raise ApplicationError(_name_taken_message(), code="name_taken", field=field)
+
+
+def _name_taken_message() -> str:
+    return _(
+        "Another organization already has this name, or one that differs only by capitals, "
+        "accents, spaces or punctuation. Choose a name that tells yours apart."
+    )
 
 
 def organization_profile_update(
@@ -35,30 +80,51 @@ def organization_profile_update(
     website: str = "",
     contact_email: str = "",
 ) -> Organization:
-    """What learners read about ORGANIZATION in the directory of the share window."""
+    """What learners read about ORGANIZATION in the directory of the share window. A new
+    name (one that reads differently) must be approved by the platform again: until then
+    the organization leaves the directory, so that an approved organization cannot become
+    another one by renaming itself."""
     name_en, name_fr = name_en.strip(), name_fr.strip()
-    if not name_en:
-        raise ApplicationError(_("Enter the name in English."), code="required", field="name_en")
-    if not name_fr:
-        raise ApplicationError(_("Enter the name in French."), code="required", field="name_fr")
+    organization_names_check(name_en=name_en, name_fr=name_fr, organization=organization)
+    renamed = (name_key(name_en), name_key(name_fr)) != (
+        organization.name_key_en,
+        organization.name_key_fr,
+    )
     organization.name_en = name_en
     organization.name_fr = name_fr
     organization.description_en = description_en.strip()
     organization.description_fr = description_fr.strip()
     organization.website = website.strip()
     organization.contact_email = contact_email.strip().lower()
-    organization.save(
-        update_fields=[
-            "name_en",
-            "name_fr",
-            "description_en",
-            "description_fr",
-            "website",
-            "contact_email",
-        ]
-    )
+    if renamed:
+        organization.approved_at = None
+    try:
+        with transaction.atomic():
+            organization.save(
+                update_fields=[
+                    "name_en",
+                    "name_fr",
+                    "description_en",
+                    "description_fr",
+                    "website",
+                    "contact_email",
+                    "approved_at",
+                ]
+            )
+    except IntegrityError:
+        # Another organization took the name between the check and the save.
+        organization.refresh_from_db()
+        raise ApplicationError(_name_taken_message(), code="name_taken", field="name_en") from None
     logger.info("organization %s: profile changed by user %s", organization.pk, by.pk)
     return organization
+
+
+def organizations_approve(*, organizations: QuerySet[Organization], by: User) -> int:
+    """A platform administrator approves ORGANIZATIONS (those not approved yet): they enter
+    the directory, if listed. Returns how many were approved."""
+    approved = organizations.filter(approved_at=None).update(approved_at=timezone.now())
+    logger.info("%d organizations approved by user %s", approved, by.pk)
+    return approved
 
 
 # An issuer's branding ----------------------------------------------------------------------
@@ -325,33 +391,114 @@ def _fresh(membership: Membership) -> Membership:
     return fresh
 
 
+def _membership_audit_record(
+    *, event: str, organization_id: int, target, actor=None, details: dict
+) -> None:
+    audit_record(
+        event=event,
+        target=target,
+        organizations=[organization_id],
+        actor=actor,
+        details=details,
+    )
+
+
 @transaction.atomic
-def membership_add(*, organization: Organization, email: str, role: str, by: User) -> Membership:
-    """Make the account with EMAIL a member of ORGANIZATION. The account must exist."""
+def staff_invitation_send(
+    *, organization: Organization, email: str, role: str, by: User, language: str | None = None
+) -> Invitation:
+    """Invite EMAIL to join ORGANIZATION's staff with ROLE: an email with a link (in the
+    account's language when the address has one, else LANGUAGE); the person becomes a member
+    only by accepting it (accounts.services.invitation_accept). Whether the address has an
+    account changes nothing here: the administrator learns nothing about it."""
     if role not in Membership.Role.values:
         raise ApplicationError(_("Choose a role from the list."), code="bad_role", field="role")
-    user = user_with_email(email)
-    if user is None:
-        raise ApplicationError(
-            _(
-                "No one has an account with this email address. Check it, or ask the person "
-                "to sign up first, then add them."
-            ),
-            code="no_account",
-            field="email",
-        )
+    email = email.strip().lower()
     _lock_organization(organization.pk)
-    if Membership.objects.filter(organization=organization, user=user).exists():
+    # Only what the staff page already shows: a member's sign-in address.
+    if Membership.objects.filter(organization=organization, user__email=email).exists():
         raise ApplicationError(
-            _("%(email)s is already a member of the organization.") % {"email": user.email},
+            _("%(email)s is already a member of the organization.") % {"email": email},
             code="already_member",
             field="email",
         )
-    membership = Membership.objects.create(organization=organization, user=user, role=role)
-    logger.info(
-        "organization %s: user %s added as %s by user %s", organization.pk, user.pk, role, by.pk
+    pending = pending_staff_invitations_of(organization=organization).filter(email=email).first()
+    if pending is not None:
+        raise ApplicationError(
+            _(
+                "An invitation to %(email)s is waiting for an answer until %(date)s: withdraw "
+                "it first to send a new one."
+            )
+            % {"email": email, "date": date_format(localtime(pending.expires_at), "DATE_FORMAT")},
+            code="already_invited",
+            field="email",
+        )
+    invitation = invitation_send(
+        email=email,
+        purpose=Invitation.Purpose.JOIN_ORGANIZATION,
+        invited_by_org=organization,
+        invited_by=by,
+        role=role,
+        language=language,
+        lifetime=STAFF_INVITATION_LIFETIME,
     )
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_INVITED,
+        organization_id=organization.pk,
+        target=invitation,
+        actor=by,
+        details={"email": email, "role": role},
+    )
+    logger.info("organization %s: %s invited by user %s", organization.pk, invitation.pk, by.pk)
+    return invitation
+
+
+@transaction.atomic
+def staff_invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    """Withdraw an invitation to join the organization while it waits for an answer. Only
+    the invitation's row is locked: accepting locks it first, then the organization's, and
+    the same order here would be needed to lock both."""
+    invitation = invitation_revoke(invitation=invitation)
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_INVITATION_REVOKED,
+        organization_id=invitation.invited_by_org_id,
+        target=invitation,
+        actor=by,
+        details={"email": invitation.email, "role": invitation.role},
+    )
+    return invitation
+
+
+def membership_from_invitation(*, invitation: Invitation, user: User) -> Membership | None:
+    """USER accepted INVITATION to join its organization (in accounts.invitation_accept's
+    transaction): USER becomes a member with the role it offered. A member already keeps
+    their role (an invitation neither promotes nor demotes)."""
+    organization_id = invitation.invited_by_org_id
+    _lock_organization(organization_id)
+    role = invitation.role if invitation.role in Membership.Role.values else Membership.Role.STAFF
+    membership, created = Membership.objects.get_or_create(
+        organization_id=organization_id, user=user, defaults={"role": role}
+    )
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_JOINED,
+        organization_id=organization_id,
+        target=invitation,
+        actor=user,
+        details={"email": invitation.email, "role": membership.role, "joined": created},
+    )
+    logger.info("organization %s: user %s joined from an invitation", organization_id, user.pk)
     return membership
+
+
+def staff_invitation_declined(*, invitation: Invitation, user: User | None) -> None:
+    """Record that the addressee declined INVITATION (in invitation_decline's transaction)."""
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_INVITATION_DECLINED,
+        organization_id=invitation.invited_by_org_id,
+        target=invitation,
+        actor=user,
+        details={"email": invitation.email, "role": invitation.role},
+    )
 
 
 @transaction.atomic
@@ -371,8 +518,16 @@ def membership_set_role(*, membership: Membership, role: str, by: User) -> Membe
             code="last_admin",
         )
     if membership.role != role:
+        previous = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        _membership_audit_record(
+            event=AuditEvent.MEMBER_ROLE_CHANGED,
+            organization_id=membership.organization_id,
+            target=membership,
+            actor=by,
+            details={"email": membership.user.email, "role": role, "previous_role": previous},
+        )
         logger.info("membership %s: role %s set by user %s", membership.pk, role, by.pk)
     return membership
 
@@ -389,6 +544,13 @@ def membership_remove(*, membership: Membership, by: User) -> None:
             "administrator before removing this one."
         ),
         code="last_admin",
+    )
+    _membership_audit_record(
+        event=AuditEvent.MEMBER_REMOVED,
+        organization_id=membership.organization_id,
+        target=membership,
+        actor=by,
+        details={"email": membership.user.email, "role": membership.role},
     )
     membership.delete()
     logger.info(

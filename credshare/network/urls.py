@@ -14,7 +14,12 @@ urlpatterns = [
     path("<slug:slug>/fields/<int:pk>/required/", views.field_required, name="field_required"),
     path("<slug:slug>/fields/<int:pk>/active/", views.field_active, name="field_active"),
     path("<slug:slug>/staff/", views.staff, name="staff"),
-    path("<slug:slug>/staff/add/", views.member_add, name="member_add"),
+    path("<slug:slug>/staff/invite/", views.member_invite, name="member_invite"),
+    path(
+        "<slug:slug>/staff/invitations/<int:pk>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("<slug:slug>/staff/<int:pk>/role/", views.member_role, name="member_role"),
     path("<slug:slug>/staff/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("<slug:slug>/keys/", views.key_list, name="keys"),

@@ -23,7 +23,7 @@ from credshare.network.branding import CONTENT_TYPES
 from credshare.network.forms import (
     ApiKeyForm,
     BrandingForm,
-    MemberAddForm,
+    MemberInviteForm,
     MoveForm,
     OnOffForm,
     ProfileForm,
@@ -273,12 +273,13 @@ def field_active(request: HttpRequest, organization: Organization, pk: int) -> H
 # Members -----------------------------------------------------------------------------------
 
 
-def _staff_page(request, organization, *, add_form=None, role_errors=None, status=200):
-    """The members list and the add form; ROLE_ERRORS ({membership id: [message]}) show
-    next to that member's role selector."""
+def _staff_page(request, organization, *, invite_form=None, role_errors=None, status=200):
+    """The members list, the invitations waiting for an answer, and the invitation form;
+    ROLE_ERRORS ({membership id: [message]}) show next to that member's role selector."""
     members = list(selectors.members_of(organization=organization))
     for membership in members:
         membership.role_errors = (role_errors or {}).get(membership.pk, [])
+    invitations = list(selectors.pending_staff_invitations_of(organization=organization))
     return _page(
         request,
         "staff.html",
@@ -286,7 +287,8 @@ def _staff_page(request, organization, *, add_form=None, role_errors=None, statu
         "staff",
         status=status,
         members=members,
-        add_form=add_form or MemberAddForm(),
+        invitations=invitations,
+        invite_form=invite_form or MemberInviteForm(),
         roles=Membership.Role.choices,
     )
 
@@ -299,25 +301,38 @@ def staff(request: HttpRequest, organization: Organization) -> HttpResponse:
 
 @require_POST
 @organization_admin
-def member_add(request: HttpRequest, organization: Organization) -> HttpResponse:
-    form = MemberAddForm(request.POST)
-    membership = _submit(
+def member_invite(request: HttpRequest, organization: Organization) -> HttpResponse:
+    """The same answer whether or not the address has an account: an invitation was sent."""
+    form = MemberInviteForm(request.POST)
+    invitation = _submit(
         form,
-        lambda: services.membership_add(
-            organization=organization,
-            email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"],
-            by=request.user,
+        lambda: services.staff_invitation_send(
+            organization=organization, by=request.user, **form.cleaned_data
         ),
     )
-    if membership:
+    if invitation:
         messages.success(
             request,
-            _("%(name)s is now a member of the organization.")
-            % {"name": membership.user.full_name or membership.user.email},
+            _("An invitation was sent to %(email)s. They become a member once they accept it.")
+            % {"email": invitation.email},
         )
         return redirect("network:staff", slug=organization.slug)
-    return _staff_page(request, organization, add_form=form, status=400)
+    return _staff_page(request, organization, invite_form=form, status=400)
+
+
+@require_POST
+@organization_admin
+def invitation_revoke(request: HttpRequest, organization: Organization, pk: int) -> HttpResponse:
+    invitation = selectors.staff_invitation_of_organization_or_404(organization=organization, pk=pk)
+    try:
+        services.staff_invitation_revoke(invitation=invitation, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _staff_page(request, organization, status=400)
+    messages.success(
+        request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email}
+    )
+    return redirect("network:staff", slug=organization.slug)
 
 
 @require_POST

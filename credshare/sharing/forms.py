@@ -21,9 +21,10 @@ EXTRA_FIELD_PREFIX = "field_"
 
 
 def participating_organizations():
-    """The directory: receiving organizations listed for learners, by name in their language."""
+    """The directory: receiving organizations listed for learners and approved by the
+    platform, by name in their language."""
     name = "name_fr" if (get_language() or "").startswith("fr") else "name_en"
-    return Organization.objects.filter(is_receiver=True, listed_in_directory=True).order_by(name)
+    return Organization.objects.participating().order_by(name)
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -166,7 +166,7 @@ def share_create_with_organization(
 ) -> Share:
     """Share the owner's documents with a participating organization; its staff find the
     share in their inbox."""
-    if not (recipient.is_receiver and recipient.listed_in_directory):
+    if not recipient.is_participating:
         raise ShareError(
             _("Choose a participating organization from the list."),
             code="recipient_not_participating",

@@ -243,8 +243,10 @@ network:field_move                   POST   any                  login 404   404
 network:field_required               POST   any                  login 404   404   404   404   404   403   302   404   404   404
 network:field_active                 POST   any                  login 404   404   404   404   404   403   302   404   404   404
 network:staff                        GET    any                  login 404   404   404   404   404   403   200   404   404   -
-network:member_add                   GET    any                  405   -     -     -     -     -     -     -     -     405   -
-network:member_add                   POST   any                  login 404   404   404   404   404   403   400   404   404   -
+network:member_invite                GET    any                  405   -     -     -     -     -     -     -     -     405   -
+network:member_invite                POST   any                  login 404   404   404   404   404   403   400   404   404   -
+network:invitation_revoke            GET    any                  405   -     -     -     -     -     -     -     -     405   -
+network:invitation_revoke            POST   any                  login 404   404   404   404   404   403   302   404   404   404
 network:member_role                  POST   any                  login 404   404   404   404   404   403   302   404   404   404
 network:member_remove                GET    any                  login 404   404   404   404   404   403   200   404   404   404
 network:member_remove                POST   any                  login 404   404   404   404   404   403   302   404   404   404
@@ -324,6 +326,7 @@ account_reset_password_from_key      GET    any                  200   200   200
 account_reset_password_from_key_done GET    any                  200   200   200   200
 account_confirm_email                GET    any                  200   200   200   200
 accounts:invitation                  GET    any                  404   404   404   404
+accounts:invitation_signup           GET    any                  404   404   404   404
 mfa_index                            GET    any                  login 200   200   200
 mfa_authenticate                     GET    any                  login 302   302   302
 mfa_reauthenticate                   GET    any                  login 302   200   200

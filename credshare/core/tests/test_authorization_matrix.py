@@ -27,7 +27,8 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from credshare.accounts.models import User
+from credshare.accounts.models import Invitation, User
+from credshare.accounts.services import invitation_send
 from credshare.api.models import ApiKey
 from credshare.api.services import api_key_create
 from credshare.billing.models import Purchase
@@ -80,6 +81,7 @@ class World:
     job: object
     field: object
     camille_membership: Membership
+    staff_invitation: Invitation  # École Imaginaire's, waiting for an answer
     ecole_key: ApiKey
     endpoint: object
     delivery: WebhookDelivery
@@ -196,6 +198,12 @@ def build_world() -> World:
         job=job,
         field=field,
         camille_membership=Membership.objects.get(user=users["recipient_staff"]),
+        staff_invitation=invitation_send(
+            email="invited@ecole.example",
+            purpose=Invitation.Purpose.JOIN_ORGANIZATION,
+            invited_by_org=ecole,
+            role=Membership.Role.STAFF,
+        ),
         ecole_key=ecole_key[0],
         endpoint=endpoint,
         delivery=delivery,
@@ -440,7 +448,10 @@ URLS: dict[str, Callable[[Call], str]] = {
     "network:field_required": lambda c: _u("network:field_required", _eco(c), c.w.field.pk),
     "network:field_active": lambda c: _u("network:field_active", _eco(c), c.w.field.pk),
     "network:staff": lambda c: _u("network:staff", _eco(c)),
-    "network:member_add": lambda c: _u("network:member_add", _eco(c)),
+    "network:member_invite": lambda c: _u("network:member_invite", _eco(c)),
+    "network:invitation_revoke": lambda c: _u(
+        "network:invitation_revoke", _eco(c), c.w.staff_invitation.pk
+    ),
     "network:member_role": lambda c: _u("network:member_role", _eco(c), c.w.camille_membership.pk),
     "network:member_remove": lambda c: _u(
         "network:member_remove", _eco(c), c.w.camille_membership.pk
@@ -481,6 +492,9 @@ URLS: dict[str, Callable[[Call], str]] = {
     "account_privacy:closed": lambda c: _u("account_privacy:closed"),
     "route:login/": lambda c: "/login/",
     "accounts:invitation": lambda c: _u("accounts:invitation", "not-an-invitation-token"),
+    "accounts:invitation_signup": lambda c: _u(
+        "accounts:invitation_signup", "not-an-invitation-token"
+    ),
     **{
         name: lambda c, name=name: _u(name)
         for name in [
@@ -556,6 +570,9 @@ FINGERPRINTS: dict[str, Callable[[Call], object]] = {
     )[0],
     "issuer_billing:refund": lambda c: Purchase.objects.get(pk=c.w.paid_purchase.pk).status,
     "network:key_revoke": lambda c: ApiKey.objects.get(pk=c.w.ecole_key.pk).revoked_at,
+    "network:invitation_revoke": lambda c: (
+        Invitation.objects.get(pk=c.w.staff_invitation.pk).revoked_at
+    ),
     "network:member_remove": lambda c: Membership.objects.filter(
         pk=c.w.camille_membership.pk
     ).values_list("role", flat=True)[0],

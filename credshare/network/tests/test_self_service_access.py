@@ -5,9 +5,11 @@ visitors are sent to sign in. The header links administrators to the pages."""
 import pytest
 from django.urls import reverse
 
+from credshare.accounts.models import Invitation
 from credshare.api.models import ApiKey
 from credshare.api.services import api_key_create
 from credshare.network.models import Membership, Organization, ShareField
+from credshare.network.services import staff_invitation_send
 from credshare.network.tests.conftest import text_of
 from credshare.webhooks.models import WebhookDelivery, WebhookEndpoint
 from credshare.webhooks.services import endpoint_create
@@ -35,6 +37,9 @@ def things(ecole, camille, ecole_admin):
         "endpoint": endpoint,
         "delivery": delivery,
         "membership": Membership.objects.get(user=camille, organization=ecole),
+        "invitation": staff_invitation_send(
+            organization=ecole, email="invited@example.org", role="staff", by=ecole_admin
+        ),
     }
 
 
@@ -77,9 +82,10 @@ def changes(t) -> list[tuple[str, dict]]:
         (reverse("network:field_required", args=[slug, field]), {"value": "0"}),
         (reverse("network:field_active", args=[slug, field]), {"value": "0"}),
         (
-            reverse("network:member_add", args=[slug]),
-            {"email": "zoe@example.org", "role": "admin"},
+            reverse("network:member_invite", args=[slug]),
+            {"email": "zoe@example.org", "role": "admin", "language": "en"},
         ),
+        (reverse("network:invitation_revoke", args=[slug, t["invitation"].pk]), {}),
         (reverse("network:member_role", args=[slug, t["membership"].pk]), {"role": "admin"}),
         (reverse("network:member_remove", args=[slug, t["membership"].pk]), {}),
         (
@@ -108,6 +114,7 @@ def snapshot(t) -> dict:
         "organization": Organization.objects.filter(slug=t["slug"]).values().get(),
         "fields": list(ShareField.objects.order_by("pk").values()),
         "members": list(Membership.objects.order_by("pk").values("user", "role")),
+        "invitations": list(Invitation.objects.order_by("pk").values("email", "revoked_at")),
         "keys": list(ApiKey.objects.order_by("pk").values("name", "revoked_at")),
         "endpoint": endpoint,
         "endpoints": WebhookEndpoint.objects.count(),
@@ -184,6 +191,7 @@ def test_an_admin_cannot_reach_another_organizations_things_through_its_own_page
         (reverse("network:field_active", args=[slug, t["field"].pk]), {"value": "0"}),
         (reverse("network:member_role", args=[slug, t["membership"].pk]), {"role": "admin"}),
         (reverse("network:member_remove", args=[slug, t["membership"].pk]), {}),
+        (reverse("network:invitation_revoke", args=[slug, t["invitation"].pk]), {}),
         (reverse("network:key_revoke", args=[slug, t["key"].public_id]), {}),
         (reverse("network:webhook_rotate", args=[slug, t["endpoint"].public_id]), {}),
         (reverse("network:webhook_delete", args=[slug, t["endpoint"].public_id]), {}),
@@ -232,7 +240,8 @@ def test_an_admin_of_two_organizations_gets_a_link_for_each(client, ecole, acme,
 def test_a_page_answers_only_its_methods(client, ecole, ecole_admin):
     client.force_login(ecole_admin)
     assert client.put(reverse("network:profile", args=[ecole.slug])).status_code == 405
-    assert client.get(reverse("network:member_add", args=[ecole.slug])).status_code == 405
+    assert client.get(reverse("network:member_invite", args=[ecole.slug])).status_code == 405
+    assert client.get(reverse("network:invitation_revoke", args=[ecole.slug, 1])).status_code == 405
 
 
 def test_the_staff_page_lists_members_with_their_roles_admins_first(

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from credshare.core import testing
 from credshare.network.models import Organization, ShareField
+from credshare.network.services import organizations_approve
 from credshare.network.tests.conftest import errors_next_to, text_of
 
 
@@ -52,7 +53,7 @@ def test_the_profile_form_shows_the_current_profile(admin_client, ecole):
 
 
 def test_the_directory_shows_the_saved_profile_in_the_learners_language(
-    admin_client, learner_client, ecole, zoe_transcript
+    admin_client, learner_client, ecole, ecole_admin, zoe_transcript
 ):
     response = admin_client.post(url("profile", ecole), PROFILE)
     assert response.status_code == 302
@@ -60,6 +61,8 @@ def test_the_directory_shows_the_saved_profile_in_the_learners_language(
     ecole.refresh_from_db()
     assert ecole.website == "https://ecole.example"
     assert ecole.contact_email == "admissions@ecole.example"
+    # A new name reaches the directory once the platform approves it (test_organization_names).
+    organizations_approve(organizations=Organization.objects.filter(pk=ecole.pk), by=ecole_admin)
 
     window = reverse("sharing:with_organization")
     english = text_of(learner_client.get(window, {"documents": zoe_transcript.pk}))
@@ -100,6 +103,7 @@ def test_hostile_text_in_the_profile_is_shown_as_text(
     admin_client.post(
         url("profile", ecole), {**PROFILE, "name_en": hostile, "description_en": hostile}
     )
+    organizations_approve(organizations=Organization.objects.filter(pk=ecole.pk), by=ecole_admin)
 
     for response in (
         admin_client.get(url("profile", ecole)),

@@ -1,16 +1,25 @@
 """Simultaneous changes on PostgreSQL, where requests really run in parallel: however they
-interleave, the organization keeps an administrator, and fields added at once get their
-own keys and positions."""
+interleave, the organization keeps an administrator, fields added at once get their own keys
+and positions, an invitation gets one answer, and a name goes to one organization."""
 
 import threading
 
 import pytest
 from django.db import connection
 
+from credshare.accounts.models import Invitation
+from credshare.accounts.services import invitation_accept
 from credshare.core import testing
 from credshare.core.errors import ApplicationError
-from credshare.network.models import Membership, ShareField
-from credshare.network.services import membership_remove, membership_set_role, share_field_create
+from credshare.network.models import Membership, Organization, ShareField
+from credshare.network.services import (
+    membership_remove,
+    membership_set_role,
+    organization_profile_update,
+    share_field_create,
+    staff_invitation_revoke,
+    staff_invitation_send,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -139,3 +148,64 @@ def test_fields_added_at_once_get_distinct_keys_and_contiguous_positions(ecole):
         ("program_4", 6),
         ("program_5", 7),
     ]
+
+
+def test_an_invitation_accepted_and_withdrawn_at_once_ends_one_way(ecole):
+    # Both lock the invitation's row first: whichever comes second finds it answered.
+    admin = testing.make_issuer_staff(ecole, "admin@ecole.example", role="admin")
+    for attempt in range(5):
+        invited = testing.make_user(f"invited{attempt}@example.org")
+        invitation = staff_invitation_send(
+            organization=ecole, email=invited.email, role="staff", by=admin
+        )
+
+        outcomes = at_once(
+            [
+                lambda i=invitation, u=invited: invitation_accept(invitation=i, user=u),
+                lambda i=invitation: staff_invitation_revoke(invitation=i, by=admin),
+            ]
+        )
+
+        invitation.refresh_from_db()
+        joined = Membership.objects.filter(user=invited, organization=ecole).exists()
+        assert sorted(o[0] for o in outcomes) == ["done", "refused"], outcomes
+        assert joined == (invitation.status == Invitation.Status.ACCEPTED)
+        assert invitation.status in (Invitation.Status.ACCEPTED, Invitation.Status.REVOKED)
+
+
+def test_two_invitations_to_one_address_at_once_make_one(ecole):
+    admin = testing.make_issuer_staff(ecole, "admin@ecole.example", role="admin")
+
+    outcomes = at_once(
+        [
+            lambda: staff_invitation_send(
+                organization=ecole, email="twice@example.org", role="staff", by=admin
+            )
+            for _ in range(4)
+        ]
+    )
+
+    assert sorted(outcomes) == [("done", "")] + [("refused", "already_invited")] * 3
+    assert Invitation.objects.filter(email="twice@example.org").count() == 1
+
+
+def test_two_organizations_taking_one_name_at_once_end_with_one(ecole, acme):
+    admins = [
+        testing.make_issuer_staff(organization, f"admin@{organization.slug}.example", role="admin")
+        for organization in (ecole, acme)
+    ]
+
+    outcomes = at_once(
+        [
+            lambda organization=organization, admin=admin: organization_profile_update(
+                organization=organization,
+                by=admin,
+                name_en="Shared Name",
+                name_fr=f"Nom de {organization.slug}",
+            )
+            for organization, admin in zip((ecole, acme), admins, strict=True)
+        ]
+    )
+
+    assert sorted(outcomes) == [("done", ""), ("refused", "name_taken")]
+    assert Organization.objects.filter(name_en="Shared Name").count() == 1

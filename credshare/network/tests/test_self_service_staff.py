@@ -1,9 +1,11 @@
-"""An organization's members, as its administrators manage them: add an existing account,
-change a role, remove; the organization always keeps one administrator."""
+"""An organization's members, as its administrators manage them: invite (test_staff_invitations
+follows an invitation to its answer), change a role, remove; the organization always keeps one
+administrator."""
 
 import pytest
 from django.urls import reverse
 
+from credshare.accounts.models import Invitation
 from credshare.core import testing
 from credshare.network.models import Membership
 from credshare.network.tests.conftest import errors_next_to, text_of
@@ -23,56 +25,42 @@ def membership(user, organization) -> Membership:
     return Membership.objects.get(user=user, organization=organization)
 
 
-def test_an_admin_adds_an_existing_account_by_email(admin_client, ecole, bob):
-    response = admin_client.post(
-        url("member_add", ecole), {"email": "  BOB@example.org ", "role": "staff"}
-    )
-
-    assert response.status_code == 302
-    assert roles(ecole)["bob@example.org"] == "staff"
-    assert "Bob Other is now a member of the organization." in text_of(
-        admin_client.get(response["Location"])
-    )
-
-
-def test_a_new_member_finds_the_inbox_once_they_set_up_mfa(admin_client, client, ecole, bob):
-    admin_client.post(url("member_add", ecole), {"email": "bob@example.org", "role": "staff"})
-    client.force_login(bob)
-    # Staff must have an authenticator (credshare/accounts/middleware.py).
-    assert client.get(reverse("inbox:list"))["Location"] == reverse("mfa_index")
-
-    testing.enrol_totp(bob)
-    client.force_login(bob)
-    assert client.get(reverse("inbox:list")).status_code == 200
-
-
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
         (
-            {"email": "nobody@example.org", "role": "staff"},
-            "email",
-            "No one has an account with this email address.",
-        ),
-        (
-            {"email": "camille@ecole.example", "role": "admin"},
+            {"email": "camille@ecole.example", "role": "admin", "language": "en"},
             "email",
             "camille@ecole.example is already a member of the organization.",
         ),
-        ({"email": "not-an-email", "role": "staff"}, "email", "Enter a valid email address."),
-        ({"email": "bob@example.org", "role": "owner"}, "role", "Choose a role from the list."),
+        (
+            {"email": "not-an-email", "role": "staff", "language": "en"},
+            "email",
+            "Enter a valid email address.",
+        ),
+        (
+            {"email": "bob@example.org", "role": "owner", "language": "en"},
+            "role",
+            "Choose a role from the list.",
+        ),
+        (
+            {"email": "bob@example.org", "role": "staff", "language": "xx"},
+            "language",
+            "Choose a language from the list.",
+        ),
     ],
 )
-def test_a_bad_addition_is_refused_next_to_its_field(
+def test_a_bad_invitation_is_refused_next_to_its_field(
     admin_client, ecole, camille, bob, data, field, message
 ):
     before = roles(ecole)
 
-    response = admin_client.post(url("member_add", ecole), data)
+    response = admin_client.post(url("member_invite", ecole), data)
 
     assert response.status_code == 400
     assert message in errors_next_to(response, field)
     assert roles(ecole) == before
+    assert not Invitation.objects.exists()
 
 
 def test_an_admin_changes_a_role(admin_client, ecole, camille):
