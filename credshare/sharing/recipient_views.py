@@ -28,6 +28,7 @@ from credshare.sharing.services import (
     ShareError,
     access_code_send,
     access_code_verify,
+    code_entry_locked_error,
     share_access_record,
     share_check_live,
     share_for_token,
@@ -189,7 +190,9 @@ def access_code_enter(request: HttpRequest, pk: int) -> HttpResponse:
     if _grants(request).get(str(pk)) == VERIFIED:
         return redirect("recipient:share", share.pk)
     if request.method == "GET":
-        return _code_page(request, share, AccessCodeForm())
+        # Locked after too many wrong codes: say so at once rather than after a try.
+        problem = code_entry_locked_error().message if share.code_entry_locked_at else ""
+        return _code_page(request, share, AccessCodeForm(), problem=problem)
 
     form = AccessCodeForm(request.POST)
     if not form.is_valid():
