@@ -62,6 +62,73 @@ def _lock_learner(learner: User) -> None:
     User.objects.select_for_update(no_key=True).only("pk").get(pk=learner.pk)
 
 
+def _over_limits(rows, limits: Sequence[tuple[datetime.timedelta, int]]) -> int | None:
+    """The first of LIMITS ((period, most rows in it)) that ROWS (a query with a `created`
+    column) already reached: its most; None when under every one."""
+    now = timezone.now()
+    for period, most in limits:
+        if rows.filter(created__gt=now - period).count() >= most:
+            return most
+    return None
+
+
+def _email_shares_check(owner: User) -> None:
+    """Refuse a new email share when the learner sent the most allowed in the last hour or
+    day: an email share sends the learner's own text to any address, so unlimited it would
+    relay spam. Called under the learner's lock, so shares made at once are counted."""
+    limits = [
+        (datetime.timedelta(hours=1), settings.CREDSHARE_EMAIL_SHARES_PER_HOUR),
+        (datetime.timedelta(days=1), settings.CREDSHARE_EMAIL_SHARES_PER_DAY),
+    ]
+    sent = Share.objects.filter(owner=owner, channel=Share.Channel.EMAIL)
+    most = _over_limits(sent, limits[:1])
+    if most is not None:
+        raise ShareError(
+            ngettext(
+                "You can send %(count)d share by email an hour, and you reached it. Try again "
+                "later, or share by link.",
+                "You can send %(count)d shares by email an hour, and you reached them. Try "
+                "again later, or share by link.",
+                most,
+            )
+            % {"count": most},
+            code="email_shares_limit",
+            status=429,
+        )
+    most = _over_limits(sent, limits[1:])
+    if most is not None:
+        raise ShareError(
+            ngettext(
+                "You can send %(count)d share by email a day, and you reached it. Try again "
+                "tomorrow, or share by link.",
+                "You can send %(count)d shares by email a day, and you reached them. Try again "
+                "tomorrow, or share by link.",
+                most,
+            )
+            % {"count": most},
+            code="email_shares_limit",
+            status=429,
+        )
+
+
+def _code_emails_check(share: Share) -> None:
+    """Refuse a new access code when the codes sent for all of the learner's shares reached
+    the most an hour or a day: each goes to an address the learner chose."""
+    limits = [
+        (datetime.timedelta(hours=1), settings.CREDSHARE_CODE_EMAILS_PER_HOUR),
+        (datetime.timedelta(days=1), settings.CREDSHARE_CODE_EMAILS_PER_DAY),
+    ]
+    if _over_limits(AccessCode.objects.filter(share__owner_id=share.owner_id), limits):
+        raise ShareError(
+            _(
+                "Too many access codes were sent for this person's shares lately. Try again "
+                "in an hour."
+            ),
+            code="code_emails_limit",
+            status=429,
+        )
+
+
 def _share_create(
     *,
     owner: User,
@@ -80,6 +147,8 @@ def _share_create(
     existing = Share.objects.filter(owner=owner, submission_token=submission_token).first()
     if existing is not None:
         return existing, False
+    if channel == Share.Channel.EMAIL:
+        _email_shares_check(owner)
 
     documents = list(
         Document.objects.filter(pk__in=set(document_ids), learner=owner).select_related("issuer")
@@ -361,6 +430,9 @@ def access_code_send(*, share: Share, by_owner: bool = False) -> AccessCode:
     share_check_live(share=share)
     now = timezone.now()
     with transaction.atomic():
+        # The learner first, then the share (the order every other lock of both takes): the
+        # codes of all the learner's shares are counted together.
+        User.objects.select_for_update(no_key=True).only("pk").get(pk=share.owner_id)
         current = _locked_share(share)
         if not by_owner:
             if current.code_entry_locked_at is not None:
@@ -378,6 +450,7 @@ def access_code_send(*, share: Share, by_owner: bool = False) -> AccessCode:
                     code="code_daily_limit",
                     status=429,
                 )
+        _code_emails_check(share)
         share.access_codes.filter(used_at__isnull=True).update(expires_at=now)
         code = f"{secrets.randbelow(10**6):06d}"
         access_code = AccessCode.objects.create(
