@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from credshare.core.submissions import OneTimeFormMixin
 from credshare.documents.models import Document
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
@@ -57,7 +58,7 @@ class PdfField(forms.FileField):
         return pdf_bytes_of(upload)
 
 
-class IssueForm(forms.Form):
+class IssueForm(OneTimeFormMixin):
     SOURCE_UPLOAD = "upload"
     SOURCE_TRANSCRIPT = "transcript"
 
@@ -172,11 +173,11 @@ class FilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value}
 
 
-class VersionForm(forms.Form):
+class VersionForm(OneTimeFormMixin):
     pdf = PdfField(label=_("Corrected PDF"))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(OneTimeFormMixin):
     WITHDRAW = "withdraw"
     REVOKE = "revoke"
 
@@ -197,7 +198,7 @@ class WithdrawForm(forms.Form):
     )
 
 
-class BulkUploadForm(forms.Form):
+class BulkUploadForm(OneTimeFormMixin):
     """A bulk issuance: a CSV with a ZIP of the PDFs it names, or JSON Lines of transcripts.
     The files' contents are checked by credshare.documents.bulk.issuance_job_create."""
 
