@@ -194,7 +194,10 @@ class WithdrawForm(OneTimeFormMixin):
         label=_("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The learner sees this reason."),
+        help_text=_(
+            "Only the learner and your organization's staff see this reason. Anyone who "
+            "verifies the document sees that it was withdrawn or revoked, never why."
+        ),
     )
 
 

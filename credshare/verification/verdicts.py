@@ -76,7 +76,6 @@ class Verdict:
     public_id: str = ""
     version_number: int | None = None
     newest_version_number: int | None = None
-    status_reason: str = ""
     certificate: CertificateInfo | None = None
 
     @property
@@ -113,7 +112,6 @@ class Verdict:
                 "issue_date": self.issue_date.isoformat() if self.issue_date else None,
                 "version": self.version_number,
                 "newest_version": self.newest_version_number,
-                "status_reason": self.status_reason or None,
             }
         if self.certificate is not None:
             certificate = self.certificate
@@ -152,11 +150,11 @@ def describe_document(verdict: Verdict, version, newest: int | None = None) -> N
     if verdict.status in (Status.ALTERED, Status.UNCHECKED):
         return
     if document.status == Document.Status.REVOKED:
+        # Never the reason: it is the learner's and the issuer's to know (the issuer's form
+        # says so); anyone verifying learns that the document no longer stands, not why.
         verdict.status = Status.REVOKED
-        verdict.status_reason = document.status_reason
     elif document.status == Document.Status.WITHDRAWN:
         verdict.status = Status.WITHDRAWN
-        verdict.status_reason = document.status_reason
     elif document.valid_until and document.valid_until < timezone.localdate():
         verdict.status = Status.EXPIRED
     elif newest is not None and version.number < newest:
