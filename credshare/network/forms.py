@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credshare.api.models import ApiKey
+from credshare.core.submissions import OneTimeFormMixin
 from credshare.network import branding
 from credshare.network.models import Membership, Organization, ShareField
 from credshare.webhooks.models import Event
@@ -272,7 +273,7 @@ class ApiKeyForm(forms.Form):
         self.fields["scopes"].choices = grantable_scopes(organization)
 
 
-class WebhookEndpointForm(forms.Form):
+class WebhookEndpointForm(OneTimeFormMixin):
     url = forms.URLField(
         label=_("URL"),
         max_length=500,
@@ -303,3 +304,7 @@ class WebhookEndpointForm(forms.Form):
         if editing is None:
             # A new endpoint is active; pausing one is an edit.
             del self.fields["is_active"]
+        else:
+            # Editing sets values: sent twice, it sets them twice, harmlessly. Adding twice
+            # would make two endpoints, each event delivered twice: adding acts once.
+            del self.fields["submission_token"]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from credshare.api import services as api_services
 from credshare.core.errors import ApplicationError
+from credshare.core.submissions import Repeated, repeated_response, submit_once
 from credshare.network import selectors, services
 from credshare.network.branding import CONTENT_TYPES
 from credshare.network.forms import (
@@ -434,14 +435,27 @@ def webhook_new(request: HttpRequest, organization: Organization) -> HttpRespons
         form = WebhookEndpointForm()
         return _page(request, "webhook_form.html", organization, "webhooks", form=form)
     form = WebhookEndpointForm(request.POST)
-    endpoint = _submit(
-        form,
-        lambda: webhook_services.endpoint_create(
-            organization=organization, by=request.user, **form.cleaned_data
-        ),
-    )
+
+    def add():
+        values = dict(form.cleaned_data)
+        return submit_once(
+            user=request.user,
+            token=values.pop("submission_token"),
+            action=lambda: webhook_services.endpoint_create(
+                organization=organization, by=request.user, **values
+            ),
+            result_url=lambda endpoint: reverse(
+                "network:webhook", args=[organization.slug, endpoint.public_id]
+            ),
+        )
+
+    endpoint = _submit(form, add)
     if not endpoint:
         return _page(request, "webhook_form.html", organization, "webhooks", form=form, status=400)
+    if isinstance(endpoint, Repeated):
+        return repeated_response(
+            request, endpoint, fallback=reverse("network:webhooks", args=[organization.slug])
+        )
     messages.success(
         request,
         _("The endpoint is added. Its secret signs every delivery: show it below to copy it."),

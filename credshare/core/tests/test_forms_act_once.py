@@ -19,6 +19,7 @@ from credshare.core import testing
 from credshare.core.models import FormSubmission
 from credshare.core.submissions import form_submissions_purge
 from credshare.documents.models import Document, DocumentVersion, IssuanceJob
+from credshare.webhooks.models import WebhookEndpoint
 
 ALREADY = "This form was already sent: it was done once, here is the result."
 
@@ -42,6 +43,7 @@ class Case:
     action: Callable[[dict], str]
     data: Callable[[dict], dict]
     count: Callable[[dict], object]
+    client: str = "client"  # the university's administrator; "ecole_client" for École's
 
 
 def _doc(w, *args):
@@ -112,17 +114,29 @@ CASES = {
         },
         count=lambda w: IssuanceJob.objects.count(),
     ),
+    "add a webhook endpoint": Case(
+        page=lambda w: reverse("network:webhook_new", args=[w["ecole"].slug]),
+        form_id=None,
+        action=lambda w: reverse("network:webhook_new", args=[w["ecole"].slug]),
+        data=lambda w: {"url": "https://sis.ecole.example/hooks", "events": ["share.received"]},
+        count=lambda w: WebhookEndpoint.objects.count(),
+        client="ecole_client",
+    ),
 }
 
 
 @pytest.fixture
-def world(settings, university, zoe, zoe_transcript) -> dict:
+def world(settings, university, ecole, zoe, zoe_transcript) -> dict:
     settings.CREDSHARE_TASKS = "none"
     admin = testing.make_issuer_staff(university, "head@university.example", role="admin")
     purchase = testing.make_paid_purchase(zoe, testing.make_bundle(university, 3, 2500))
     client = Client()
     client.force_login(admin)
+    ecole_client = Client()
+    ecole_client.force_login(testing.make_issuer_staff(ecole, "head@ecole.example", role="admin"))
     return {
+        "ecole": ecole,
+        "ecole_client": ecole_client,
         "university": university,
         "document": zoe_transcript,
         "purchase": purchase,
@@ -131,7 +145,7 @@ def world(settings, university, zoe, zoe_transcript) -> dict:
 
 
 def served_form(world: dict, case: Case) -> tuple[str, dict]:
-    page = world["client"].get(case.page(world))
+    page = world[case.client].get(case.page(world))
     assert page.status_code == 200
     return token_in(page.content.decode(), case.form_id), case.data(world)
 
@@ -140,7 +154,7 @@ def served_form(world: dict, case: Case) -> tuple[str, dict]:
 @pytest.mark.parametrize("name", list(CASES), ids=list(CASES))
 def test_the_same_form_posted_twice_acts_once_and_shows_the_result(world, name):
     case = CASES[name]
-    client = world["client"]
+    client = world[case.client]
     before = case.count(world)
     token, data = served_form(world, case)
 
