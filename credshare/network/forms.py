@@ -107,7 +107,7 @@ def choices_as_text(choices: list[dict]) -> str:
     )
 
 
-class ShareFieldForm(forms.Form):
+class ShareFieldForm(OneTimeFormMixin):
     """An extra field learners fill when they share with the organization. Its type is chosen
     when it is added and cannot change afterwards (`editing`)."""
 

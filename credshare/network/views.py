@@ -180,12 +180,22 @@ def field_new(request: HttpRequest, organization: Organization) -> HttpResponse:
     if request.method == "GET":
         return _page(request, "field_form.html", organization, "fields", form=ShareFieldForm())
     form = ShareFieldForm(request.POST)
+    fields_url = reverse("network:fields", args=[organization.slug])
+    # Added once per form: a double click would add the field twice ("x" and "x_2"), and
+    # learners would be asked the same question twice.
     field = _submit(
         form,
-        lambda: services.share_field_create(
-            organization=organization, by=request.user, **form.service_values()
+        lambda: submit_once(
+            user=request.user,
+            token=form.cleaned_data["submission_token"],
+            action=lambda: services.share_field_create(
+                organization=organization, by=request.user, **form.service_values()
+            ),
+            result_url=lambda _field: fields_url,
         ),
     )
+    if isinstance(field, Repeated):
+        return repeated_response(request, field, fallback=fields_url)
     if field:
         messages.success(request, _("The field “%(label)s” is added.") % {"label": field.label})
         return redirect("network:fields", slug=organization.slug)

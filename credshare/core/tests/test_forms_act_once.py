@@ -19,6 +19,7 @@ from credshare.core import testing
 from credshare.core.models import FormSubmission
 from credshare.core.submissions import form_submissions_purge
 from credshare.documents.models import Document, DocumentVersion, IssuanceJob
+from credshare.network.models import ShareField
 from credshare.webhooks.models import WebhookEndpoint
 
 ALREADY = "This form was already sent: it was done once, here is the result."
@@ -120,6 +121,18 @@ CASES = {
         action=lambda w: reverse("network:webhook_new", args=[w["ecole"].slug]),
         data=lambda w: {"url": "https://sis.ecole.example/hooks", "events": ["share.received"]},
         count=lambda w: WebhookEndpoint.objects.count(),
+        client="ecole_client",
+    ),
+    "add an extra field": Case(
+        page=lambda w: reverse("network:field_new", args=[w["ecole"].slug]),
+        form_id=None,
+        action=lambda w: reverse("network:field_new", args=[w["ecole"].slug]),
+        data=lambda w: {
+            "label_en": "Program code",
+            "label_fr": "Code du programme",
+            "field_type": "text",
+        },
+        count=lambda w: ShareField.objects.filter(label_en="Program code").count(),
         client="ecole_client",
     ),
 }
