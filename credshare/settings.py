@@ -328,6 +328,17 @@ EMAIL_TIMEOUT = int(env("CREDSHARE_EMAIL_TIMEOUT", "10"))
 CREDSHARE_EMAIL_DELIVERY = env("CREDSHARE_EMAIL_DELIVERY", "worker" if PRODUCTION else "inline")
 # Retries wait 1, 2, 4 ... minutes, then an hour each: 30 attempts span about a day.
 CREDSHARE_EMAIL_MAX_ATTEMPTS = int(env("CREDSHARE_EMAIL_MAX_ATTEMPTS", "30"))
+# An email share's access codes: new codes a recipient may ask for a share in 24 hours (each
+# allows 5 tries), and wrong codes in total before the share's code entry locks until its
+# learner unlocks it: 10 codes x 5 tries would otherwise be 50 guesses a day, forever.
+CREDSHARE_ACCESS_CODES_PER_DAY = int(env("CREDSHARE_ACCESS_CODES_PER_DAY", "10"))
+CREDSHARE_ACCESS_CODE_MAX_FAILURES = int(env("CREDSHARE_ACCESS_CODE_MAX_FAILURES", "20"))
+# Emails a learner makes credshare send to addresses of their choosing: shares by email (with
+# their own message) and the access codes of all their shares, per hour and per day.
+CREDSHARE_EMAIL_SHARES_PER_HOUR = int(env("CREDSHARE_EMAIL_SHARES_PER_HOUR", "10"))
+CREDSHARE_EMAIL_SHARES_PER_DAY = int(env("CREDSHARE_EMAIL_SHARES_PER_DAY", "30"))
+CREDSHARE_CODE_EMAILS_PER_HOUR = int(env("CREDSHARE_CODE_EMAILS_PER_HOUR", "30"))
+CREDSHARE_CODE_EMAILS_PER_DAY = int(env("CREDSHARE_CODE_EMAILS_PER_DAY", "100"))
 
 # Security headers and cookies. The demo serves plain HTTP on loopback; the production profile
 # (`manage.py check --deploy` passes with it) assumes HTTPS end to end or at a proxy.

@@ -33,7 +33,7 @@ from credshare.audit.models import Event as AuditEvent
 from credshare.audit.services import audit_record
 from credshare.billing.models import CreditEntry, Purchase
 from credshare.billing.receipts import receipt_pdf
-from credshare.billing.selectors import credit_balances
+from credshare.billing.selectors import credit_balances, locked_document_ids
 from credshare.billing.views import RECEIPT_STATUSES  # the purchases that have a receipt
 from credshare.core.errors import ApplicationError
 from credshare.documents.models import Document, DocumentVersion
@@ -110,7 +110,28 @@ def receipt_path(purchase: Purchase) -> str:
     return f"receipts/{slugify(purchase.receipt_number) or purchase.public_id.hex}.pdf"
 
 
-def _document_data(document: Document) -> dict:
+def locked_note(document: Document) -> str:
+    """The line the export gives a document whose collection fee is unpaid, in place of its
+    contents."""
+    return _(
+        "Locked until its collection fee is paid to %(issuer)s: its PDFs and its record are "
+        "not in this export. Pay the fee from the document's page, then export again."
+    ) % {"issuer": document.issuer.name}
+
+
+def _document_data(document: Document, *, is_locked: bool) -> dict:
+    if is_locked:
+        # The same rule as every other path to a document's contents
+        # (billing.selectors.locked_document_ids): what the document is, never what it says.
+        return {
+            "id": str(document.public_id),
+            "issuer": {"slug": document.issuer.slug, "name": document.issuer.name},
+            "type": document.document_type,
+            "title": document.title,
+            "issue_date": _when(document.issue_date),
+            "status": document.status,
+            "locked": locked_note(document),
+        }
     return {
         "id": str(document.public_id),
         "issuer": {"slug": document.issuer.slug, "name": document.issuer.name},
@@ -124,6 +145,7 @@ def _document_data(document: Document) -> dict:
         "status_reason": document.status_reason,
         "status_changed_at": _when(document.status_changed_at),
         "record": document.record,
+        "locked": None,
         "versions": [
             {
                 "number": version.number,
@@ -263,8 +285,10 @@ def _activity_data(user: User) -> list[dict]:
 
 def privacy_export_data(*, user: User) -> tuple[dict, list[Document], list[Purchase]]:
     """Everything held about USER, as JSON-ready data, with the documents and purchases whose
-    files go beside it. A fixed number of queries, however many rows there are."""
+    files go beside it (a document locked until its fee is paid has no files beside it). A
+    fixed number of queries, however many rows there are."""
     documents = list(_documents_for_export(user))
+    locked_ids = locked_document_ids(documents=documents)
     shares = list(_shares_for_export(user))
     purchases = list(
         Purchase.objects.filter(learner=user)
@@ -288,14 +312,17 @@ def privacy_export_data(*, user: User) -> tuple[dict, list[Document], list[Purch
             {"organization": membership.organization.name, "role": membership.role}
             for membership in memberships
         ],
-        "documents": [_document_data(document) for document in documents],
+        "documents": [
+            _document_data(document, is_locked=document.pk in locked_ids) for document in documents
+        ],
         "shares": [_share_data(share) for share in shares],
         "credits": _ledger_data(user),
         "purchases": [_purchase_data(purchase) for purchase in purchases],
         "notifications": _notifications_data(a["email"] for a in addresses),
         "activity": _activity_data(user),
     }
-    return data, documents, purchases
+    unlocked = [document for document in documents if document.pk not in locked_ids]
+    return data, unlocked, purchases
 
 
 def privacy_export_write(*, user: User, out: IO[bytes]) -> None:

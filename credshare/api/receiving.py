@@ -25,6 +25,7 @@ from credshare.api.selectors import (
     shares_page,
 )
 from credshare.api.services import share_mark_processed, share_unmark_processed
+from credshare.billing.selectors import document_is_locked
 from credshare.documents.selectors import current_version
 from credshare.documents.views import pdf_response
 from credshare.sharing.models import Share, ShareAccess
@@ -109,7 +110,8 @@ def share_document_pdf(request: HttpRequest, share_id: uuid.UUID, document_id: u
     """The current version of one of the share's documents, as a PDF attachment. Each
     download is recorded in the learner's access log. A share that expired or was revoked
     answers 410 `share_expired` or `share_revoked`; a document its issuer withdrew or
-    revoked, 410 `document_withdrawn`. Scope `documents:download`."""
+    revoked, 410 `document_withdrawn`; a document locked until the learner pays its
+    collection fee, 403 `document_locked`. Scope `documents:download`."""
     organization = request.auth.organization
     share = share_for_organization_or_404(organization=organization, share_id=share_id)
     state = share.state
@@ -124,6 +126,15 @@ def share_document_pdf(request: HttpRequest, share_id: uuid.UUID, document_id: u
     if not document.is_active:
         raise ApiError(
             410, "document_withdrawn", _("The issuer withdrew this document: it is not served.")
+        )
+    if document_is_locked(document):
+        raise ApiError(
+            403,
+            "document_locked",
+            _(
+                "The issuer asks a collection fee for this document that the learner has not "
+                "paid: it is not served until it is."
+            ),
         )
     share_access_record(
         share=share,

@@ -173,16 +173,20 @@ def purchase_audit_record(*, purchase) -> AuditEntry | None:
     }
     if purchase.status not in events:
         return None
+    details = {
+        "kind": purchase.kind,
+        "total_cents": purchase.total_cents,
+        "currency": purchase.currency,
+        "provider": purchase.provider,
+    }
+    if purchase.duplicate_of_id is not None:
+        # A second payment of a fee already paid, refunded automatically.
+        details["duplicate_of"] = str(purchase.duplicate_of.public_id)
     return audit_record(
         event=events[purchase.status],
         target=purchase,
         organizations=[purchase.issuer_id],
-        details={
-            "kind": purchase.kind,
-            "total_cents": purchase.total_cents,
-            "currency": purchase.currency,
-            "provider": purchase.provider,
-        },
+        details=details,
     )
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,6 +20,7 @@ from credshare.billing import issuer_selectors as selectors
 from credshare.billing import services
 from credshare.billing.issuer_forms import BundleForm, FeePolicyForm, GrantForm, amount_of
 from credshare.billing.models import Purchase
+from credshare.core.submissions import Repeated, repeated_response, submit_once, token_from
 
 PAGE_SIZE = 25
 
@@ -164,11 +166,19 @@ def payments(request: HttpRequest, slug: str) -> HttpResponse:
 def purchase_refund(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = _access(request, slug, change=True)
     purchase = selectors.purchase_of_issuer_or_404(issuer=access.organization, pk=pk)
+    payments_url = reverse("issuer_billing:payments", args=[slug])
     try:
-        purchase = services.purchase_refund(purchase=purchase, by=request.user)
+        purchase = submit_once(
+            user=request.user,
+            token=token_from(request),
+            action=lambda: services.purchase_refund(purchase=purchase, by=request.user),
+            result_url=lambda _purchase: payments_url,
+        )
     except services.BillingError as error:
         messages.error(request, error.message)
-        return redirect("issuer_billing:payments", slug=slug)
+        return redirect(payments_url)
+    if isinstance(purchase, Repeated):
+        return repeated_response(request, purchase, fallback=payments_url)
     number = purchase.receipt_number
     if purchase.status == Purchase.Status.REFUNDED:
         messages.success(request, _("Purchase %(number)s is refunded.") % {"number": number})
@@ -196,15 +206,23 @@ def credit_grant(request: HttpRequest, slug: str) -> HttpResponse:
             if learner is None:
                 form.add_error("email", _("No one has an account with this email address."))
             else:
+                grant_url = reverse("issuer_billing:grant", args=[slug])
                 entry = _submit(
                     form,
-                    lambda: services.credit_grant(
-                        learner=learner,
-                        issuer=access.organization,
-                        amount=form.cleaned_data["shares"],
-                        note=form.cleaned_data["note"],
+                    lambda: submit_once(
+                        user=request.user,
+                        token=form.cleaned_data["submission_token"],
+                        action=lambda: services.credit_grant(
+                            learner=learner,
+                            issuer=access.organization,
+                            amount=form.cleaned_data["shares"],
+                            note=form.cleaned_data["note"],
+                        ),
+                        result_url=lambda _entry: grant_url,
                     ),
                 )
+                if isinstance(entry, Repeated):
+                    return repeated_response(request, entry, fallback=grant_url)
                 if entry is not None:
                     messages.success(
                         request,

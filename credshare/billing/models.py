@@ -105,6 +105,11 @@ class Purchase(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("refunded"), null=True, blank=True)
+    # Set when this payment of a collection fee succeeded at the provider although another
+    # payment of the same fee already had: it is refunded automatically (services).
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("purchase")
@@ -112,6 +117,15 @@ class Purchase(models.Model):
         indexes = [
             models.Index(fields=["learner", "-created"]),
             models.Index(fields=["issuer", "-created"]),
+        ]
+        constraints = [
+            # At most one open payment per collection fee: two tabs, or two starts at the same
+            # moment, cannot send the learner to two checkouts of the same fee.
+            models.UniqueConstraint(
+                fields=["document"],
+                condition=models.Q(kind="collection", status="pending"),
+                name="one_open_payment_per_collection_fee",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,9 +1,10 @@
 from collections.abc import Iterable
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 
 from credshare.accounts.models import User
 from credshare.billing.models import CreditEntry, FeePolicy, Purchase
+from credshare.documents.models import Document
 from credshare.network.models import Organization
 
 
@@ -56,23 +57,42 @@ def ledger_balance(*, learner: User, issuer_id: int) -> int:
     return total or 0
 
 
+def fee_unpaid(document: str = "") -> Q:
+    """The condition "this document's collection fee is asked and not paid", on a query of
+    documents (DOCUMENT empty) or of rows that reach a document through the path DOCUMENT
+    (e.g. "document__" for its versions): one SQL condition, so that the hottest path can
+    read it in the query it already makes. `locked_document_ids` is built on it."""
+    asked = FeePolicy.objects.filter(
+        issuer_id=OuterRef(f"{document}issuer_id"), collection_fee_cents__gt=0
+    )
+    paid = Purchase.objects.filter(
+        kind=Purchase.Kind.COLLECTION,
+        document_id=OuterRef(f"{document}pk"),
+        status=Purchase.Status.PAID,
+    )
+    return Q(Exists(asked)) & ~Q(Exists(paid))
+
+
 def locked_document_ids(*, documents: Iterable) -> set[int]:
     """The documents among DOCUMENTS whose issuer asks a collection fee not yet paid: their
-    title shows, their contents and sharing stay locked. Documents need their issuer loaded."""
-    documents = list(documents)
-    issuer_ids = {document.issuer_id for document in documents}
-    charging = set(
-        FeePolicy.objects.filter(issuer_id__in=issuer_ids, collection_fee_cents__gt=0).values_list(
-            "issuer_id", flat=True
-        )
-    )
-    candidates = {d.pk for d in documents if d.issuer_id in charging}
-    if not candidates:
+    title shows, their contents and sharing stay locked. One query, however many documents.
+
+    The one rule for every path to a document's contents or data (its PDFs, its credential,
+    its transcript record): the learner's pages and downloads, the privacy export, the
+    recipients' pages and downloads (inbox, email and link shares, the API). A document
+    shared before its fee applied, or whose payment was refunded, is locked for its
+    recipients too. Each path maps the answer to its own output (a page, an API error, a
+    line in the export); none decides for itself."""
+    ids = {document.pk for document in documents}
+    if not ids:
         return set()
-    paid = Purchase.objects.filter(
-        kind=Purchase.Kind.COLLECTION, document_id__in=candidates, status=Purchase.Status.PAID
-    ).values_list("document_id", flat=True)
-    return candidates - set(paid)
+    return set(Document.objects.filter(fee_unpaid(), pk__in=ids).values_list("pk", flat=True))
+
+
+def document_is_locked(document) -> bool:
+    """Whether DOCUMENT's contents are locked until its collection fee is paid
+    (`locked_document_ids` for one document)."""
+    return bool(locked_document_ids(documents=[document]))
 
 
 class CreditNeed:

@@ -1,3 +1,4 @@
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -54,23 +55,72 @@ def purchase_start(
     document: Document | None = None,
 ) -> Purchase:
     """A pending purchase of a bundle of share credits, or of a document's collection fee,
-    with its amounts fixed from the issuer's current prices and tax rate."""
+    with its amounts fixed from the issuer's current prices and tax rate.
+
+    A collection fee has at most one open (pending) payment: starting again (a second tab, a
+    double click, two requests at the same moment) returns the open one, so the learner goes
+    back to the same checkout instead of a second one. The database holds the rule
+    (`one_open_payment_per_collection_fee`); of two starts at the same moment, the second
+    waits for the first and then returns its purchase."""
     if (bundle is None) == (document is None):
         raise ValueError("A purchase is either a bundle or a collection fee")
     if bundle is not None:
         if not bundle.is_active:
             raise BillingError(_("This bundle is no longer offered."), code="bundle_inactive")
-        issuer, kind, credits = bundle.issuer, Purchase.Kind.BUNDLE, bundle.quantity
-        subtotal = bundle.price_cents
-    else:
-        if document.learner_id != learner.pk:
-            raise BillingError(_("This is not your document."), code="not_yours")
-        if document.pk not in locked_document_ids(documents=[document]):
-            raise BillingError(
-                _("This document has no collection fee to pay."), code="nothing_to_pay"
+        # Two bundles bought in two tabs are two purchases on purpose: each pays for its own
+        # credits, so nothing is paid twice for one thing.
+        return _purchase_create(
+            learner=learner,
+            provider=provider,
+            issuer=bundle.issuer,
+            kind=Purchase.Kind.BUNDLE,
+            bundle=bundle,
+            credits=bundle.quantity,
+            subtotal=bundle.price_cents,
+        )
+    if document.learner_id != learner.pk:
+        raise BillingError(_("This is not your document."), code="not_yours")
+    if document.pk not in locked_document_ids(documents=[document]):
+        raise BillingError(_("This document has no collection fee to pay."), code="nothing_to_pay")
+    open_payment = _open_collection_payment(document)
+    if open_payment is not None:
+        return open_payment
+    try:
+        with transaction.atomic():
+            return _purchase_create(
+                learner=learner,
+                provider=provider,
+                issuer=document.issuer,
+                kind=Purchase.Kind.COLLECTION,
+                document=document,
+                credits=0,
+                subtotal=_policy(document.issuer).collection_fee_cents,
             )
-        issuer, kind, credits = document.issuer, Purchase.Kind.COLLECTION, 0
-        subtotal = _policy(issuer).collection_fee_cents
+    except IntegrityError:
+        # Another start for the same fee committed first: its payment is the open one.
+        open_payment = _open_collection_payment(document)
+        if open_payment is None:
+            raise
+        return open_payment
+
+
+def _open_collection_payment(document: Document) -> Purchase | None:
+    return Purchase.objects.filter(
+        kind=Purchase.Kind.COLLECTION, document=document, status=Purchase.Status.PENDING
+    ).first()
+
+
+def _purchase_create(
+    *,
+    learner: User,
+    provider: str,
+    issuer: Organization,
+    kind: str,
+    credits: int,
+    subtotal: int,
+    bundle: ShareBundle | None = None,
+    document: Document | None = None,
+) -> Purchase:
     policy = _policy(issuer)
     tax = policy.tax_on(subtotal)
     return Purchase.objects.create(
@@ -129,6 +179,8 @@ def _transition(purchase: Purchase, kind: str) -> None:
     }:
         purchase.status, purchase.paid_at = Purchase.Status.PAID, now
         paid_now = True
+        if purchase.kind == Purchase.Kind.COLLECTION:
+            purchase.duplicate_of = _paid_collection_payment(purchase)
         if purchase.kind == Purchase.Kind.BUNDLE:
             CreditEntry.objects.create(
                 learner=purchase.learner,
@@ -145,8 +197,11 @@ def _transition(purchase: Purchase, kind: str) -> None:
         purchase.status, purchase.refunded_at = Purchase.Status.REFUNDED, now
     else:
         return
-    purchase.save(update_fields=["status", "paid_at", "refunded_at"])
+    purchase.save(update_fields=["status", "paid_at", "refunded_at", "duplicate_of"])
     purchase_audit_record(purchase=purchase)
+    if paid_now and purchase.duplicate_of_id is not None:
+        _duplicate_refund(purchase)
+        return
     if paid_now:
         # The learner's receipt by email, queued in this transaction: applied once with the
         # event, and never sent if the payment rolls back. (Imported here: receipts imports
@@ -154,6 +209,45 @@ def _transition(purchase: Purchase, kind: str) -> None:
         from credshare.billing.receipts import receipt_email_queue
 
         receipt_email_queue(purchase)
+
+
+def _paid_collection_payment(purchase: Purchase) -> Purchase | None:
+    """Another payment of PURCHASE's collection fee already paid, if any: the fee's first
+    payment, which PURCHASE would pay a second time. The document's row is locked first, so
+    that two payments of the same fee completing at the same moment are seen one after the
+    other: the second finds the first."""
+    Document.objects.select_for_update(no_key=True).only("pk").get(pk=purchase.document_id)
+    return (
+        Purchase.objects.filter(
+            kind=Purchase.Kind.COLLECTION,
+            document_id=purchase.document_id,
+            status=Purchase.Status.PAID,
+            duplicate_of__isnull=True,
+        )
+        .exclude(pk=purchase.pk)
+        .order_by("paid_at", "pk")
+        .first()
+    )
+
+
+def _duplicate_refund(purchase: Purchase) -> None:
+    """Refund a payment of a collection fee that was already paid (two checkouts of the same
+    fee, both paid), through its provider. The payment stays recorded (paid, then refunded,
+    both in the audit log, the receipt shows both). When the provider cannot refund now, the
+    payment stays paid, marked as a duplicate, and the issuer's staff see it to refund."""
+    from credshare.billing.providers import ProviderUnavailable, payment_provider
+
+    try:
+        with transaction.atomic():
+            event = payment_provider(purchase.provider).refund(purchase=purchase)
+            if event is not None:
+                payment_event_apply(provider=purchase.provider, event=event)
+    except (ProviderUnavailable, BillingError):
+        logging.getLogger(__name__).exception(
+            "automatic refund of duplicate payment %s failed; it stays paid", purchase.pk
+        )
+        return
+    purchase.refresh_from_db()
 
 
 def _reverse_unused_credits(purchase: Purchase) -> None:

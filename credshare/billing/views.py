@@ -68,7 +68,7 @@ def _checkout(purchase: Purchase) -> HttpResponse:
     """Send the learner to the payment provider's page for PURCHASE."""
     from credshare.billing.providers import payment_provider
 
-    url = payment_provider().checkout(
+    url = payment_provider(purchase.provider).checkout(
         purchase=purchase,
         success_url=_return_url(purchase),
         cancel_url=_return_url(purchase, cancelled=1),

@@ -13,6 +13,7 @@ from credshare.core.ranges import (
     check_valid_until,
     form_check,
 )
+from credshare.core.submissions import OneTimeFormMixin
 from credshare.documents.models import Document
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
@@ -65,7 +66,7 @@ class PdfField(forms.FileField):
         return pdf_bytes_of(upload)
 
 
-class IssueForm(forms.Form):
+class IssueForm(OneTimeFormMixin):
     SOURCE_UPLOAD = "upload"
     SOURCE_TRANSCRIPT = "transcript"
 
@@ -193,11 +194,11 @@ class FilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value}
 
 
-class VersionForm(forms.Form):
+class VersionForm(OneTimeFormMixin):
     pdf = PdfField(label=_("Corrected PDF"))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(OneTimeFormMixin):
     WITHDRAW = "withdraw"
     REVOKE = "revoke"
 
@@ -214,11 +215,14 @@ class WithdrawForm(forms.Form):
         label=_("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The learner sees this reason."),
+        help_text=_(
+            "Only the learner and your organization's staff see this reason. Anyone who "
+            "verifies the document sees that it was withdrawn or revoked, never why."
+        ),
     )
 
 
-class BulkUploadForm(forms.Form):
+class BulkUploadForm(OneTimeFormMixin):
     """A bulk issuance: a CSV with a ZIP of the PDFs it names, or JSON Lines of transcripts.
     The files' contents are checked by credshare.documents.bulk.issuance_job_create."""
 

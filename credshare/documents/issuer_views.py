@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,6 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from credshare.accounts.models import User
 from credshare.accounts.selectors import user_with_email
 from credshare.billing.issuer_selectors import IssuerAccess, issuer_access_or_404
+from credshare.core.errors import ApplicationError
+from credshare.core.submissions import Repeated, repeated_response, submit_once
 from credshare.documents import bulk, selectors, services
 from credshare.documents.issuer_forms import (
     BulkUploadForm,
@@ -70,47 +73,20 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
     form = IssueForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        learner = _learner_by_email(data["email"])
-        name = data["full_name"].strip() or (learner.full_name if learner else "")
-        if learner is None and not name:
-            form.add_error(
-                "full_name",
-                _(
-                    "No one has an account with this email address yet: give the learner's "
-                    "name, for the document and the invitation to claim it."
-                ),
+        try:
+            document = submit_once(
+                user=request.user,
+                token=data["submission_token"],
+                action=lambda: _issue(issuer, data),
+                result_url=lambda document: _detail_url(slug, document),
             )
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            record = {}
-            if data["source"] == IssueForm.SOURCE_UPLOAD:
-                pdf = data["pdf"]
-            else:
-                record = {
-                    "program": data["program"],
-                    "courses": [list(course) for course in data["courses"]],
-                    "gpa": data["gpa"],
-                    "credential": data["credential"],
-                }
-                pdf = transcript_from_record(
-                    issuer=issuer,
-                    learner_name=name or data["email"],
-                    title=data["title"],
-                    issue_date=data["issue_date"],
-                    record=record,
+            if isinstance(document, Repeated):
+                return repeated_response(
+                    request, document, fallback=reverse("issuer_documents:list", args=[slug])
                 )
-            # The address is looked up again in the service, under its lock.
-            document = services.document_issue(
-                issuer=issuer,
-                learner_email=data["email"],
-                learner_name=data["full_name"],
-                student_number=data["student_number"].strip(),
-                document_type=data["document_type"],
-                title=data["title"],
-                issue_date=data["issue_date"],
-                pdf=pdf,
-                record=record,
-                valid_until=data["valid_until"],
-            )
             if document.is_claimed:
                 message = _("“%(title)s” is issued to %(name)s.") % {
                     "title": document.title,
@@ -122,8 +98,56 @@ def document_new(request: HttpRequest, slug: str) -> HttpResponse:
                     "document waits for the learner, who is invited by email to claim it."
                 ) % {"title": document.title, "email": document.learner_email}
             messages.success(request, message)
-            return redirect("issuer_documents:detail", slug=slug, pk=document.pk)
+            return redirect(_detail_url(slug, document))
     return render(request, "documents/issuer/new.html", _context(access, form=form), status=400)
+
+
+def _detail_url(slug: str, document) -> str:
+    return reverse("issuer_documents:detail", args=[slug, document.pk])
+
+
+def _issue(issuer, data: dict):
+    """Issue the document the form DATA describes (run once per form by submit_once)."""
+    learner = _learner_by_email(data["email"])
+    name = data["full_name"].strip() or (learner.full_name if learner else "")
+    if learner is None and not name:
+        raise ApplicationError(
+            _(
+                "No one has an account with this email address yet: give the learner's "
+                "name, for the document and the invitation to claim it."
+            ),
+            field="full_name",
+        )
+    record = {}
+    if data["source"] == IssueForm.SOURCE_UPLOAD:
+        pdf = data["pdf"]
+    else:
+        record = {
+            "program": data["program"],
+            "courses": [list(course) for course in data["courses"]],
+            "gpa": data["gpa"],
+            "credential": data["credential"],
+        }
+        pdf = transcript_from_record(
+            issuer=issuer,
+            learner_name=name or data["email"],
+            title=data["title"],
+            issue_date=data["issue_date"],
+            record=record,
+        )
+    # The address is looked up again in the service, under its lock.
+    return services.document_issue(
+        issuer=issuer,
+        learner_email=data["email"],
+        learner_name=data["full_name"],
+        student_number=data["student_number"].strip(),
+        document_type=data["document_type"],
+        title=data["title"],
+        issue_date=data["issue_date"],
+        pdf=pdf,
+        record=record,
+        valid_until=data["valid_until"],
+    )
 
 
 def _detail_page(request, access, document, *, version_form=None, withdraw_form=None, status=200):
@@ -166,12 +190,28 @@ def version_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     document = selectors.document_of_issuer_or_404(issuer=access.organization, pk=pk)
     form = VersionForm(request.POST, request.FILES)
     if form.is_valid():
-        if not document.is_active:
-            form.add_error(None, _("A withdrawn or revoked document cannot get a new version."))
-        else:
-            version = services.document_correct(
+
+        def correct():
+            if not document.is_active:
+                raise ApplicationError(
+                    _("A withdrawn or revoked document cannot get a new version.")
+                )
+            return services.document_correct(
                 document=document, pdf=form.cleaned_data["pdf"], by=request.user
             )
+
+        try:
+            version = submit_once(
+                user=request.user,
+                token=form.cleaned_data["submission_token"],
+                action=correct,
+                result_url=lambda version: _detail_url(slug, document),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            if isinstance(version, Repeated):
+                return repeated_response(request, version, fallback=_detail_url(slug, document))
             messages.success(
                 request,
                 _(
@@ -180,7 +220,7 @@ def version_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 )
                 % {"number": version.number},
             )
-            return redirect("issuer_documents:detail", slug=slug, pk=document.pk)
+            return redirect(_detail_url(slug, document))
     return _detail_page(request, access, document, version_form=form, status=400)
 
 
@@ -191,19 +231,33 @@ def document_withdraw(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     document = selectors.document_of_issuer_or_404(issuer=access.organization, pk=pk)
     form = WithdrawForm(request.POST)
     if form.is_valid():
-        if not document.is_active:
-            form.add_error(None, _("This document is already withdrawn or revoked."))
-        else:
-            revoke = form.cleaned_data["action"] == WithdrawForm.REVOKE
-            services.document_withdraw(
+        revoke = form.cleaned_data["action"] == WithdrawForm.REVOKE
+
+        def withdraw():
+            if not document.is_active:
+                raise ApplicationError(_("This document is already withdrawn or revoked."))
+            return services.document_withdraw(
                 document=document,
                 reason=form.cleaned_data["reason"],
                 by=request.user,
                 revoke=revoke,
             )
+
+        try:
+            done = submit_once(
+                user=request.user,
+                token=form.cleaned_data["submission_token"],
+                action=withdraw,
+                result_url=lambda _result: _detail_url(slug, document),
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            if isinstance(done, Repeated):
+                return repeated_response(request, done, fallback=_detail_url(slug, document))
             message = _("“%(title)s” is revoked.") if revoke else _("“%(title)s” is withdrawn.")
             messages.success(request, message % {"title": document.title})
-            return redirect("issuer_documents:detail", slug=slug, pk=document.pk)
+            return redirect(_detail_url(slug, document))
     return _detail_page(request, access, document, withdraw_form=form, status=400)
 
 
@@ -251,20 +305,35 @@ def bulk_new(request: HttpRequest, slug: str) -> HttpResponse:
         )
     form = BulkUploadForm(request.POST, request.FILES)
     if form.is_valid():
+
+        def start_job():
+            job = bulk.issuance_job_create(
+                issuer=access.organization,
+                created_by=request.user,
+                rows_file=form.cleaned_data["rows"],
+                pdf_archive=form.cleaned_data["pdfs"] or None,
+            )
+            # Started once the job and its rows are committed, where a worker sees them.
+            transaction.on_commit(lambda: bulk.issuance_job_start(job=job))
+            return job
+
         try:
-            with transaction.atomic():
-                job = bulk.issuance_job_create(
-                    issuer=access.organization,
-                    created_by=request.user,
-                    rows_file=form.cleaned_data["rows"],
-                    pdf_archive=form.cleaned_data["pdfs"] or None,
-                )
-                # Started once the job and its rows are committed, where a worker sees them.
-                transaction.on_commit(lambda: bulk.issuance_job_start(job=job))
+            job = submit_once(
+                user=request.user,
+                token=form.cleaned_data["submission_token"],
+                action=start_job,
+                result_url=lambda job: reverse(
+                    "issuer_documents:bulk_detail", args=[slug, job.public_id]
+                ),
+            )
         except bulk.BulkRejected as refusal:
             field = "pdfs" if refusal.code.startswith(_ARCHIVE_FAULTS) else "rows"
             form.add_error(field, refusal.message)
         else:
+            if isinstance(job, Repeated):
+                return repeated_response(
+                    request, job, fallback=reverse("issuer_documents:bulk_list", args=[slug])
+                )
             messages.success(
                 request,
                 _("The job is queued: %(count)s rows.") % {"count": job.total},

@@ -5,12 +5,12 @@ from django.views.decorators.http import require_GET
 
 from credshare.core.pagination import uncounted_page
 from credshare.core.views import gone
-from credshare.documents.selectors import current_version
 from credshare.documents.views import pdf_response
 from credshare.network.selectors import organizations_of_request_user
 from credshare.sharing.models import Share, ShareAccess
 from credshare.sharing.recipient_views import share_page_headers
 from credshare.sharing.selectors import (
+    documents_as_recipients_see,
     received_share_or_404,
     received_share_version_or_404,
     shares_received_by,
@@ -49,7 +49,7 @@ def inbox_share(request: HttpRequest, pk: int) -> HttpResponse:
         user=request.user,
         organization=share.recipient_organization,
     )
-    documents = [(document, current_version(document)) for document in share.documents.all()]
+    documents = documents_as_recipients_see(list(share.documents.all()))
     return render(request, "inbox/inbox_share.html", {"share": share, "documents": documents})
 
 
@@ -70,6 +70,8 @@ def inbox_document_file(
     document = version.document
     if not document.is_active:
         return gone(request, state="withdrawn")
+    if version.document_is_locked:
+        return render(request, "core/document_locked_for_recipient.html", status=403)
     share_access_record(
         share=share,
         action=ShareAccess.Action.DOWNLOADED if as_attachment else ShareAccess.Action.VIEWED,

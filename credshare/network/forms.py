@@ -7,6 +7,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from credshare.api.models import ApiKey
+from credshare.core.submissions import OneTimeFormMixin
 from credshare.network import branding
 from credshare.network.models import Membership, Organization, ShareField
 from credshare.webhooks.models import Event
@@ -107,7 +108,7 @@ def choices_as_text(choices: list[dict]) -> str:
     )
 
 
-class ShareFieldForm(forms.Form):
+class ShareFieldForm(OneTimeFormMixin):
     """An extra field learners fill when they share with the organization. Its type is chosen
     when it is added and cannot change afterwards (`editing`)."""
 
@@ -287,7 +288,7 @@ class ApiKeyForm(forms.Form):
         self.fields["scopes"].choices = grantable_scopes(organization)
 
 
-class WebhookEndpointForm(forms.Form):
+class WebhookEndpointForm(OneTimeFormMixin):
     url = forms.URLField(
         label=_("URL"),
         max_length=500,
@@ -318,3 +319,7 @@ class WebhookEndpointForm(forms.Form):
         if editing is None:
             # A new endpoint is active; pausing one is an edit.
             del self.fields["is_active"]
+        else:
+            # Editing sets values: sent twice, it sets them twice, harmlessly. Adding twice
+            # would make two endpoints, each event delivered twice: adding acts once.
+            del self.fields["submission_token"]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from credshare.api import services as api_services
 from credshare.core.errors import ApplicationError
+from credshare.core.submissions import Repeated, repeated_response, submit_once
 from credshare.network import selectors, services
 from credshare.network.branding import CONTENT_TYPES
 from credshare.network.forms import (
@@ -179,12 +180,22 @@ def field_new(request: HttpRequest, organization: Organization) -> HttpResponse:
     if request.method == "GET":
         return _page(request, "field_form.html", organization, "fields", form=ShareFieldForm())
     form = ShareFieldForm(request.POST)
+    fields_url = reverse("network:fields", args=[organization.slug])
+    # Added once per form: a double click would add the field twice ("x" and "x_2"), and
+    # learners would be asked the same question twice.
     field = _submit(
         form,
-        lambda: services.share_field_create(
-            organization=organization, by=request.user, **form.service_values()
+        lambda: submit_once(
+            user=request.user,
+            token=form.cleaned_data["submission_token"],
+            action=lambda: services.share_field_create(
+                organization=organization, by=request.user, **form.service_values()
+            ),
+            result_url=lambda _field: fields_url,
         ),
     )
+    if isinstance(field, Repeated):
+        return repeated_response(request, field, fallback=fields_url)
     if field:
         messages.success(request, _("The field “%(label)s” is added.") % {"label": field.label})
         return redirect("network:fields", slug=organization.slug)
@@ -449,14 +460,27 @@ def webhook_new(request: HttpRequest, organization: Organization) -> HttpRespons
         form = WebhookEndpointForm()
         return _page(request, "webhook_form.html", organization, "webhooks", form=form)
     form = WebhookEndpointForm(request.POST)
-    endpoint = _submit(
-        form,
-        lambda: webhook_services.endpoint_create(
-            organization=organization, by=request.user, **form.cleaned_data
-        ),
-    )
+
+    def add():
+        values = dict(form.cleaned_data)
+        return submit_once(
+            user=request.user,
+            token=values.pop("submission_token"),
+            action=lambda: webhook_services.endpoint_create(
+                organization=organization, by=request.user, **values
+            ),
+            result_url=lambda endpoint: reverse(
+                "network:webhook", args=[organization.slug, endpoint.public_id]
+            ),
+        )
+
+    endpoint = _submit(form, add)
     if not endpoint:
         return _page(request, "webhook_form.html", organization, "webhooks", form=form, status=400)
+    if isinstance(endpoint, Repeated):
+        return repeated_response(
+            request, endpoint, fallback=reverse("network:webhooks", args=[organization.slug])
+        )
     messages.success(
         request,
         _("The endpoint is added. Its secret signs every delivery: show it below to copy it."),

@@ -2,12 +2,15 @@
 (Celery beat's "clean-up" entry, or `deliver_webhooks --loop` without Celery), and
 `manage.py clean_up` once. Each is safe to run any number of times, from any process."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from credshare.accounts.throttle import sign_in_throttles_purge
 from credshare.api.services import idempotency_records_purge
+from credshare.core.submissions import form_submissions_purge
 
 
 def expired_sessions_purge() -> int:
@@ -28,4 +31,7 @@ def clean_up() -> dict[str, int]:
         "idempotency_records": idempotency_records_purge(),
         "sign_in_throttles": sign_in_throttles_purge(),
         "sessions": expired_sessions_purge(),
+        "form_submissions": form_submissions_purge(
+            older_than=timezone.now() - datetime.timedelta(days=1)
+        ),
     }

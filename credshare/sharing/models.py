@@ -68,6 +68,10 @@ class Share(models.Model):
         _("email me when it is first opened"), default=False
     )
     owner_notified_at = models.DateTimeField(null=True, blank=True)
+    # Email shares: wrong access codes entered in total, over every code of the share; at
+    # CREDSHARE_ACCESS_CODE_MAX_FAILURES the code entry locks until the learner unlocks it.
+    code_failures = models.PositiveIntegerField(default=0)
+    code_entry_locked_at = models.DateTimeField(null=True, blank=True)
     # The handle organizations' systems use (API, webhooks): says nothing of how many shares
     # there are.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

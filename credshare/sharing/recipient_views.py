@@ -18,14 +18,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from credshare.billing.selectors import document_is_locked
 from credshare.documents.models import Document
 from credshare.documents.selectors import current_version, newest_versions_first
 from credshare.documents.views import pdf_response
 from credshare.sharing.models import Share, ShareAccess
+from credshare.sharing.selectors import documents_as_recipients_see
 from credshare.sharing.services import (
     ShareError,
     access_code_send,
     access_code_verify,
+    code_entry_locked_error,
     share_access_record,
     share_check_live,
     share_for_token,
@@ -187,7 +190,9 @@ def access_code_enter(request: HttpRequest, pk: int) -> HttpResponse:
     if _grants(request).get(str(pk)) == VERIFIED:
         return redirect("recipient:share", share.pk)
     if request.method == "GET":
-        return _code_page(request, share, AccessCodeForm())
+        # Locked after too many wrong codes: say so at once rather than after a try.
+        problem = code_entry_locked_error().message if share.code_entry_locked_at else ""
+        return _code_page(request, share, AccessCodeForm(), problem=problem)
 
     form = AccessCodeForm(request.POST)
     if not form.is_valid():
@@ -239,12 +244,13 @@ def share_page(request: HttpRequest, pk: int) -> HttpResponse:
     except ShareError as error:
         return _refused(request, error)
     share_access_record(share=share, action=ShareAccess.Action.OPENED)
-    documents = [
-        (document, current_version(document))
-        for document in share.documents.select_related("issuer")
-        .prefetch_related(newest_versions_first())
-        .order_by("-issue_date", "-id")
-    ]
+    documents = documents_as_recipients_see(
+        list(
+            share.documents.select_related("issuer")
+            .prefetch_related(newest_versions_first())
+            .order_by("-issue_date", "-id")
+        )
+    )
     return render(request, "recipient/share.html", {"share": share, "documents": documents})
 
 
@@ -265,6 +271,8 @@ def document_file(request: HttpRequest, pk: int, document_pk: int, *, as_attachm
         return _not_found(request)
     if not document.is_active:
         return render(request, "core/gone.html", {"state": "withdrawn"}, status=410)
+    if document_is_locked(document):
+        return render(request, "core/document_locked_for_recipient.html", status=403)
     share_access_record(
         share=share,
         action=ShareAccess.Action.DOWNLOADED if as_attachment else ShareAccess.Action.VIEWED,

@@ -1,12 +1,21 @@
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from credshare.accounts.models import User
-from credshare.billing.selectors import CreditNeed
+from credshare.billing.selectors import CreditNeed, fee_unpaid, locked_document_ids
 from credshare.documents.models import Document, DocumentVersion
-from credshare.documents.selectors import newest_versions_first
+from credshare.documents.selectors import current_version, newest_versions_first
 from credshare.network.models import Organization, ShareField
 from credshare.sharing.models import Share, ShareAccess
 
@@ -135,7 +144,8 @@ def received_share_version_or_404(
     """What serving one document of a received share needs, in two queries: the share, if it
     is addressed to a receiving organization the user is a member of (any other is a 404);
     and the newest version of that document, with the document, if the share holds it (None
-    otherwise).
+    otherwise), its `document_is_locked` read in the same query (`fee_unpaid`, the rule of
+    `locked_document_ids`).
 
     Opening a file is the recipient's hottest path (bench/load.py): unlike
     received_share_or_404 this loads neither the share's other documents nor their versions,
@@ -162,10 +172,32 @@ def received_share_version_or_404(
         DocumentVersion.objects.filter(document_id=document_pk, document__shares=share)
         .select_related("document")
         .only("number", "file", "document__title", "document__status")
+        .annotate(
+            document_is_locked=ExpressionWrapper(
+                fee_unpaid("document__"), output_field=BooleanField()
+            )
+        )
         .order_by("-number")
         .first()
     )
     return share, version
+
+
+def documents_as_recipients_see(
+    documents: list[Document],
+) -> list[tuple[Document, DocumentVersion | None, bool]]:
+    """A share's DOCUMENTS as its recipient sees them: each with its newest version (versions
+    prefetched newest first, issuers loaded) and whether it is locked until its collection
+    fee is paid (`locked_document_ids`: no version then, so no link to its PDF)."""
+    locked = locked_document_ids(documents=documents)
+    return [
+        (
+            document,
+            None if document.pk in locked else current_version(document),
+            document.pk in locked,
+        )
+        for document in documents
+    ]
 
 
 def share_blockers(

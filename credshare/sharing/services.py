@@ -71,6 +71,73 @@ def _check_expiry(expires_on: datetime.date | None) -> None:
         raise ShareError(error.message, code=error.code, field=error.field) from None
 
 
+def _over_limits(rows, limits: Sequence[tuple[datetime.timedelta, int]]) -> int | None:
+    """The first of LIMITS ((period, most rows in it)) that ROWS (a query with a `created`
+    column) already reached: its most; None when under every one."""
+    now = timezone.now()
+    for period, most in limits:
+        if rows.filter(created__gt=now - period).count() >= most:
+            return most
+    return None
+
+
+def _email_shares_check(owner: User) -> None:
+    """Refuse a new email share when the learner sent the most allowed in the last hour or
+    day: an email share sends the learner's own text to any address, so unlimited it would
+    relay spam. Called under the learner's lock, so shares made at once are counted."""
+    limits = [
+        (datetime.timedelta(hours=1), settings.CREDSHARE_EMAIL_SHARES_PER_HOUR),
+        (datetime.timedelta(days=1), settings.CREDSHARE_EMAIL_SHARES_PER_DAY),
+    ]
+    sent = Share.objects.filter(owner=owner, channel=Share.Channel.EMAIL)
+    most = _over_limits(sent, limits[:1])
+    if most is not None:
+        raise ShareError(
+            ngettext(
+                "You can send %(count)d share by email an hour, and you reached it. Try again "
+                "later, or share by link.",
+                "You can send %(count)d shares by email an hour, and you reached them. Try "
+                "again later, or share by link.",
+                most,
+            )
+            % {"count": most},
+            code="email_shares_limit",
+            status=429,
+        )
+    most = _over_limits(sent, limits[1:])
+    if most is not None:
+        raise ShareError(
+            ngettext(
+                "You can send %(count)d share by email a day, and you reached it. Try again "
+                "tomorrow, or share by link.",
+                "You can send %(count)d shares by email a day, and you reached them. Try again "
+                "tomorrow, or share by link.",
+                most,
+            )
+            % {"count": most},
+            code="email_shares_limit",
+            status=429,
+        )
+
+
+def _code_emails_check(share: Share) -> None:
+    """Refuse a new access code when the codes sent for all of the learner's shares reached
+    the most an hour or a day: each goes to an address the learner chose."""
+    limits = [
+        (datetime.timedelta(hours=1), settings.CREDSHARE_CODE_EMAILS_PER_HOUR),
+        (datetime.timedelta(days=1), settings.CREDSHARE_CODE_EMAILS_PER_DAY),
+    ]
+    if _over_limits(AccessCode.objects.filter(share__owner_id=share.owner_id), limits):
+        raise ShareError(
+            _(
+                "Too many access codes were sent for this person's shares lately. Try again "
+                "in an hour."
+            ),
+            code="code_emails_limit",
+            status=429,
+        )
+
+
 def _share_create(
     *,
     owner: User,
@@ -89,6 +156,8 @@ def _share_create(
     existing = Share.objects.filter(owner=owner, submission_token=submission_token).first()
     if existing is not None:
         return existing, False
+    if channel == Share.Channel.EMAIL:
+        _email_shares_check(owner)
 
     documents = list(
         Document.objects.filter(pk__in=set(document_ids), learner=owner).select_related("issuer")
@@ -324,22 +393,67 @@ def _code_hmac(share: Share, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def access_code_send(*, share: Share) -> AccessCode:
+def code_entry_locked_error() -> ShareError:
+    """What the recipient is told while a share's code entry is locked."""
+    return ShareError(
+        _(
+            "Too many wrong codes were entered for this share, so entering codes is locked. "
+            "The person who shared it with you has been told and can unlock it."
+        ),
+        code="code_entry_locked",
+        status=429,
+    )
+
+
+def _code_too_soon() -> ShareError:
+    return ShareError(
+        _("A code was sent less than a minute ago. Check your inbox, or wait a minute."),
+        code="code_too_soon",
+        status=429,
+    )
+
+
+def _locked_share(share: Share) -> Share:
+    """SHARE's row, locked: every code sent and every try of a share is counted one at a time,
+    however many arrive at once."""
+    return (
+        Share.objects.select_for_update()
+        .only("pk", "code_failures", "code_entry_locked_at")
+        .get(pk=share.pk)
+    )
+
+
+def access_code_send(*, share: Share, by_owner: bool = False) -> AccessCode:
     """Email a new 6-digit code to the recipient of an email share; earlier codes stop
-    working."""
+    working. The recipient may ask once a minute and CREDSHARE_ACCESS_CODES_PER_DAY times in
+    24 hours, and not at all while the share's code entry is locked; the learner who made the
+    share (BY_OWNER, unlocking it) is not held by those."""
     if share.channel != Share.Channel.EMAIL:
         raise ShareError(_("This share needs no code."), code="no_code_needed")
     share_check_live(share=share)
     now = timezone.now()
     with transaction.atomic():
-        Share.objects.select_for_update().only("pk").get(pk=share.pk)
-        latest = share.access_codes.order_by("-created").first()
-        if latest is not None and now - latest.created < ACCESS_CODE_RESEND_INTERVAL:
-            raise ShareError(
-                _("A code was sent less than a minute ago. Check your inbox, or wait a minute."),
-                code="code_too_soon",
-                status=429,
-            )
+        # The learner first, then the share (the order every other lock of both takes): the
+        # codes of all the learner's shares are counted together.
+        User.objects.select_for_update(no_key=True).only("pk").get(pk=share.owner_id)
+        current = _locked_share(share)
+        if not by_owner:
+            if current.code_entry_locked_at is not None:
+                raise code_entry_locked_error()
+            latest = share.access_codes.order_by("-created").first()
+            if latest is not None and now - latest.created < ACCESS_CODE_RESEND_INTERVAL:
+                raise _code_too_soon()
+            today = share.access_codes.filter(created__gt=now - datetime.timedelta(days=1))
+            if today.count() >= settings.CREDSHARE_ACCESS_CODES_PER_DAY:
+                raise ShareError(
+                    _(
+                        "We already sent the most codes a day for this share. Use the last "
+                        "code we sent, or ask for a new one tomorrow."
+                    ),
+                    code="code_daily_limit",
+                    status=429,
+                )
+        _code_emails_check(share)
         share.access_codes.filter(used_at__isnull=True).update(expires_at=now)
         code = f"{secrets.randbelow(10**6):06d}"
         access_code = AccessCode.objects.create(
@@ -361,12 +475,36 @@ def access_code_send(*, share: Share) -> AccessCode:
         return access_code
 
 
+def _code_entry_lock(share: Share, current: Share, now: datetime.datetime) -> None:
+    """Lock the share's code entry (CURRENT is its locked row) and tell its learner."""
+    current.code_entry_locked_at = now
+    current.save(update_fields=["code_failures", "code_entry_locked_at"])
+    share.access_codes.filter(used_at__isnull=True).update(expires_at=now)
+    owner = User.objects.only("email", "language").get(pk=share.owner_id)
+    email_queue(
+        to=owner.email,
+        template="sharing/email/code_entry_locked",
+        context={
+            "share": share,
+            "failures": current.code_failures,
+            "url": settings.CREDSHARE_BASE_URL.rstrip("/")
+            + reverse("sharing:detail", args=[share.pk]),
+        },
+        language=owner.language,
+    )
+
+
 def access_code_verify(*, share: Share, code: str) -> None:
-    """Check the code the recipient typed. Each try is counted under a row lock, so however
-    many arrive at once, at most ACCESS_CODE_MAX_ATTEMPTS are evaluated before the code locks."""
+    """Check the code the recipient typed. Each try is counted under the share's row lock, so
+    however many arrive at once, at most ACCESS_CODE_MAX_ATTEMPTS are evaluated before the
+    code locks, and at most CREDSHARE_ACCESS_CODE_MAX_FAILURES wrong ones over all the
+    share's codes before its code entry locks (the learner is told and can unlock it)."""
     share_check_live(share=share)
     now = timezone.now()
     with transaction.atomic():
+        current = _locked_share(share)
+        if current.code_entry_locked_at is not None:
+            raise code_entry_locked_error()
         access_code = (
             AccessCode.objects.select_for_update()
             .filter(share=share, used_at__isnull=True)
@@ -391,22 +529,45 @@ def access_code_verify(*, share: Share, code: str) -> None:
                 access_code.save(update_fields=["attempts", "used_at"])
                 return
             access_code.save(update_fields=["attempts"])
-            left = ACCESS_CODE_MAX_ATTEMPTS - access_code.attempts
-            error = ShareError(
-                ngettext(
-                    "Wrong code. You have %(count)d try left.",
-                    "Wrong code. You have %(count)d tries left.",
-                    left,
+            current.code_failures += 1
+            if current.code_failures >= settings.CREDSHARE_ACCESS_CODE_MAX_FAILURES:
+                _code_entry_lock(share, current, now)
+                error = code_entry_locked_error()
+            else:
+                current.save(update_fields=["code_failures"])
+                left = ACCESS_CODE_MAX_ATTEMPTS - access_code.attempts
+                error = ShareError(
+                    ngettext(
+                        "Wrong code. You have %(count)d try left.",
+                        "Wrong code. You have %(count)d tries left.",
+                        left,
+                    )
+                    % {"count": left}
+                    if left
+                    else _("Too many wrong tries: this code is locked. Ask for a new one."),
+                    code="wrong_code" if left else "code_locked",
+                    status=400 if left else 429,
+                    field="code",
                 )
-                % {"count": left}
-                if left
-                else _("Too many wrong tries: this code is locked. Ask for a new one."),
-                code="wrong_code" if left else "code_locked",
-                status=400 if left else 429,
-                field="code",
-            )
     # Raised after the transaction, so the counted try is kept.
     raise error
+
+
+def share_code_entry_unlock(*, share: Share) -> AccessCode:
+    """The learner unlocks their email share's code entry (locked after too many wrong
+    codes): the count starts again and a new code goes to the recipient. Refused for a share
+    that is not locked (nothing to do) or no longer live."""
+    with transaction.atomic():
+        current = _locked_share(share)
+        if current.code_entry_locked_at is None:
+            raise ShareError(
+                _("Entering codes is not locked for this share."), code="code_entry_not_locked"
+            )
+        current.code_failures = 0
+        current.code_entry_locked_at = None
+        current.save(update_fields=["code_failures", "code_entry_locked_at"])
+        share.code_failures, share.code_entry_locked_at = 0, None
+        return access_code_send(share=share, by_owner=True)
 
 
 def share_access_record(

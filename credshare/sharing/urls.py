@@ -22,4 +22,5 @@ urlpatterns = [
     path("<int:pk>/qr.<str:kind>", views.share_qr, name="qr"),
     path("<int:pk>/expiry/", views.share_expiry, name="expiry"),
     path("<int:pk>/revoke/", views.share_revoke, name="revoke"),
+    path("<int:pk>/code-unlock/", views.share_code_unlock, name="code_unlock"),
 ]

@@ -334,3 +334,21 @@ def share_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.share_revoke(share=share)
     messages.success(request, _("The share is revoked: its recipient no longer has access."))
     return redirect(reverse("sharing:detail", args=[share.pk]))
+
+
+@login_required
+@require_POST
+def share_code_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """The learner unlocks their email share's code entry: a new code goes to the recipient."""
+    share = share_of_owner_or_404(owner=request.user, pk=pk)
+    try:
+        services.share_code_entry_unlock(share=share)
+    except services.ShareError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Entering codes is unlocked: we sent a new code to %(address)s.")
+            % {"address": share.recipient_email},
+        )
+    return redirect(reverse("sharing:detail", args=[share.pk]))

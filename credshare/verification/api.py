@@ -94,13 +94,7 @@ def _verification_response(verdict: Verdict) -> JsonResponse:
     if verdict.status != Status.VALID and not failed:
         # Every check passed but the document no longer stands as it was (withdrawn,
         # superseded, expired): `verified` is false, and the errors say why.
-        message = verdict.headline
-        if verdict.status_reason:
-            message = _("%(headline)s. Reason given by the issuer: %(reason)s") % {
-                "headline": message,
-                "reason": verdict.status_reason,
-            }
-        failed.append({"check": "document_status", "message": message})
+        failed.append({"check": "document_status", "message": str(verdict.headline)})
     return JsonResponse(
         {
             "verified": verdict.status == Status.VALID,

@@ -78,7 +78,6 @@ class Verdict:
     public_id: str = ""
     version_number: int | None = None
     newest_version_number: int | None = None
-    status_reason: str = ""
     certificate: CertificateInfo | None = None
 
     @property
@@ -115,7 +114,6 @@ class Verdict:
                 "issue_date": self.issue_date.isoformat() if self.issue_date else None,
                 "version": self.version_number,
                 "newest_version": self.newest_version_number,
-                "status_reason": self.status_reason or None,
             }
         if self.certificate is not None:
             certificate = self.certificate
@@ -154,11 +152,11 @@ def describe_document(verdict: Verdict, version, newest: int | None = None) -> N
     if verdict.status in (Status.ALTERED, Status.UNCHECKED):
         return
     if document.status == Document.Status.REVOKED:
+        # Never the reason: it is the learner's and the issuer's to know (the issuer's form
+        # says so); anyone verifying learns that the document no longer stands, not why.
         verdict.status = Status.REVOKED
-        verdict.status_reason = document.status_reason
     elif document.status == Document.Status.WITHDRAWN:
         verdict.status = Status.WITHDRAWN
-        verdict.status_reason = document.status_reason
     elif document.issue_date > timezone.localdate():
         # Issued with a date still to come (before issuing in the future was refused): not
         # valid before that day, whatever else holds.

@@ -1,4 +1,7 @@
+import uuid
+
 from django import template
+from django.utils.html import format_html
 
 from credshare.sharing.selectors import labelled_field_values
 
@@ -33,3 +36,9 @@ def money(cents, currency="CAD"):
     if len(symbol) > 1 and symbol.isalpha():
         return f"{sign}{symbol}\u00a0{units:,}.{hundredths:02d}"
     return f"{sign}{symbol}{units:,}.{hundredths:02d}"
+
+
+@register.simple_tag
+def submission_token_input():
+    """The hidden one-time token of a bare form (credshare.core.submissions)."""
+    return format_html('<input type="hidden" name="submission_token" value="{}">', uuid.uuid4())

@@ -160,6 +160,10 @@ sharing:revoke                       GET    active               login -     -  
 sharing:revoke                       POST   active               login 302   404   404   404   404   404   404   404   404
 sharing:revoke                       POST   expired              login 302   404   404   404   404   404   404   404   404
 sharing:revoke                       POST   revoked              login 302   404   404   404   404   404   404   404   404
+sharing:code_unlock                  GET    active               login -     -     -     -     -     -     -     -     405
+sharing:code_unlock                  POST   active               login 302   404   404   404   404   404   404   404   404
+sharing:code_unlock                  POST   expired              login 302   404   404   404   404   404   404   404   404
+sharing:code_unlock                  POST   revoked              login 302   404   404   404   404   404   404   404   404
 inbox:share                          GET    active               login 404   404   404   404   404   200   200   404   404
 inbox:share                          GET    expired              login 404   404   404   404   404   410   410   404   404
 inbox:share                          GET    revoked              login 404   404   404   404   404   410   410   404   404

@@ -370,6 +370,7 @@ URLS: dict[str, Callable[[Call], str]] = {
     "sharing:qr": lambda c: _u("sharing:qr", c.share(c.w.link_shares).pk, "svg"),
     "sharing:expiry": lambda c: _u("sharing:expiry", _org_share(c)),
     "sharing:revoke": lambda c: _u("sharing:revoke", _org_share(c)),
+    "sharing:code_unlock": lambda c: _u("sharing:code_unlock", c.share(c.w.email_shares).pk),
     "inbox:list": lambda c: _u("inbox:list"),
     "inbox:share": lambda c: _u("inbox:share", _org_share(c)),
     "inbox:view": lambda c: _u("inbox:view", _org_share(c), c.shared_document().pk),

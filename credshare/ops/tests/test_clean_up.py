@@ -59,7 +59,7 @@ def test_clean_up_deletes_only_what_is_over(db, ecole, camille):
     # Run again: nothing more to do.
     out = io.StringIO()
     call_command("clean_up", stdout=out)
-    assert out.getvalue().count(": 0 deleted") == 3
+    assert out.getvalue().count(": 0 deleted") == 4
 
 
 def test_celery_beat_runs_the_clean_up_hourly(db):
@@ -70,4 +70,5 @@ def test_celery_beat_runs_the_clean_up_hourly(db):
         "idempotency_records": 0,
         "sign_in_throttles": 0,
         "sessions": 0,
+        "form_submissions": 0,
     }

@@ -142,7 +142,7 @@ def test_an_uploaded_credential_file_is_verified_too(client, zoe_transcript):
     assert "Valid and current" in page_text(response)
 
 
-def test_a_withdrawn_document_says_so_with_the_issuers_reason(client, zoe_transcript):
+def test_a_withdrawn_document_says_so_without_the_issuers_reason(client, zoe_transcript):
     withdraw(zoe_transcript, "Issued in error")
 
     for response in (
@@ -153,7 +153,7 @@ def test_a_withdrawn_document_says_so_with_the_issuers_reason(client, zoe_transc
         assert response.status_code == 200
         assert "Withdrawn by the issuer" in page
         assert "verdict-withdrawn" in page
-        assert "Reason given by the issuer: Issued in error" in page
+        assert "Issued in error" not in page
         assert "Valid and current" not in page
 
 
@@ -163,7 +163,7 @@ def test_a_revoked_document_is_not_called_expired(client, zoe_transcript):
     page = page_text(post_credential(client, text=json.dumps(credential_of(zoe_transcript))))
 
     assert "Revoked by the issuer" in page
-    assert "Reason given by the issuer: Obtained by fraud" in page
+    assert "Obtained by fraud" not in page
     assert "expired" not in page.lower()
 
 
@@ -370,7 +370,7 @@ def test_hostile_text_from_the_issuer_is_shown_escaped(client, zoe, university):
         assert "<script>alert" not in raw
         assert "<img src=x" not in raw
         assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in raw
-        assert "&lt;script&gt;alert(&#x27;reason&#x27;)&lt;/script&gt;" in raw
+        assert "alert(&#x27;reason&#x27;)" not in raw  # the reason is private
         assert "&lt;img src=x onerror=alert(1)&gt;" in raw
 
 
