@@ -3,6 +3,8 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from credshare.core.text import CleanTextFormMixin
+
 
 class LoginForm(AllauthLoginForm):
     """allauth's sign-in, its address field named as everywhere else on credshare."""
@@ -16,7 +18,7 @@ class LoginForm(AllauthLoginForm):
         self.order_fields(["login", "password", "remember"])
 
 
-class SignupForm(AllauthSignupForm):
+class SignupForm(CleanTextFormMixin, AllauthSignupForm):
     """allauth's sign-up (email, password twice) plus the name printed on documents."""
 
     full_name = forms.CharField(

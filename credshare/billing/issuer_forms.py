@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credshare.billing import services
 from credshare.billing.models import FeePolicy
+from credshare.core.text import CleanTextFormMixin
 
 SHARING_FREE = "free"
 SHARING_PAID = "paid"
@@ -132,7 +133,7 @@ class BundleForm(forms.Form):
         }
 
 
-class GrantForm(forms.Form):
+class GrantForm(CleanTextFormMixin, forms.Form):
     email = forms.EmailField(
         label=_("Learner's email address"),
         max_length=254,

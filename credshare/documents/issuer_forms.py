@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from credshare.core.text import CleanTextFormMixin
 from credshare.documents.models import Document
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
@@ -57,7 +58,7 @@ class PdfField(forms.FileField):
         return pdf_bytes_of(upload)
 
 
-class IssueForm(forms.Form):
+class IssueForm(CleanTextFormMixin, forms.Form):
     SOURCE_UPLOAD = "upload"
     SOURCE_TRANSCRIPT = "transcript"
 
@@ -149,7 +150,7 @@ class IssueForm(forms.Form):
         return cleaned
 
 
-class FilterForm(forms.Form):
+class FilterForm(CleanTextFormMixin, forms.Form):
     learner = forms.CharField(
         label=_("Learner (name, email or student number)"), required=False, max_length=200
     )
@@ -176,7 +177,7 @@ class VersionForm(forms.Form):
     pdf = PdfField(label=_("Corrected PDF"))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(CleanTextFormMixin, forms.Form):
     WITHDRAW = "withdraw"
     REVOKE = "revoke"
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credshare.accounts.models import User
 from credshare.billing.selectors import credit_needs_for_documents
+from credshare.core.text import CleanTextFormMixin
 from credshare.documents.models import Document
 from credshare.network.models import Organization, ShareField
 from credshare.sharing.models import Share
@@ -66,7 +67,7 @@ def form_field_for(share_field: ShareField) -> forms.Field:
             return forms.CharField(max_length=500, **common)
 
 
-class ShareExpiryForm(forms.Form):
+class ShareExpiryForm(CleanTextFormMixin, forms.Form):
     """A share's expiry date: none, today or later. The share window asks it, and the share's
     page changes it."""
 
