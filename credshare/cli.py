@@ -1,6 +1,7 @@
 """`credshare`: start the production processes (docs/deploy.md).
 
-    credshare web          gunicorn serving credshare.wsgi (access log on stdout)
+    credshare web          gunicorn serving credshare.wsgi (access log on stdout, secrets
+                           in links redacted: credshare/gunicorn_conf.py)
     credshare worker       a Celery worker (bulk issuance; late acknowledgement, settings.py)
     credshare scheduler    Celery beat with CELERY_BEAT_SCHEDULE when CREDSHARE_TASKS=celery,
                            otherwise `deliver_webhooks --loop`, which does the same two jobs

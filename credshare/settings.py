@@ -486,9 +486,13 @@ CREDSHARE_METRICS_TOKEN = env("CREDSHARE_METRICS_TOKEN")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Django logs the paths of failed requests (and runserver every request line): a share
-    # link's path holds its secret token, rewritten to /s/<redacted>/ before any handler.
-    "filters": {"redact_share_tokens": {"()": "credshare.sharing.log_redaction.RedactShareTokens"}},
+    # Django logs the paths of failed requests (and runserver every request line): share,
+    # invitation, email confirmation and password reset links hold their secret in the path,
+    # rewritten to <redacted> before any handler (credshare/core/redaction.py).
+    "filters": {
+        "redact_secrets": {"()": "credshare.core.redaction.RedactSecrets"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
@@ -498,11 +502,18 @@ LOGGING = {
         "json": {"()": "credshare.ops.logging.JsonFormatter"},
     },
     "handlers": {
-        # The filter here too: records from any logger may carry a share link's path.
+        # The filter here too: records from any logger may carry a secret link's path.
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["redact_share_tokens"],
+            "filters": ["redact_secrets"],
             **_json_logs,
+        },
+        # Django's error reports by email (to ADMINS, when set), their subject redacted here
+        # and their body by DEFAULT_EXCEPTION_REPORTER.
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_secrets"],
         },
         # As Django's default, which configuring the django.server logger below replaces.
         "django.server": {
@@ -514,19 +525,26 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": CREDSHARE_LOG_LEVEL},
     "loggers": {
-        "django.request": {"filters": ["redact_share_tokens"]},
-        "django.security.csrf": {"filters": ["redact_share_tokens"]},
+        # Django's default handlers for "django" (a console of its own, unfiltered, in debug
+        # mode; mail_admins) replaced: its records reach the root's filtered console.
+        "django": {"handlers": ["mail_admins"], "level": "INFO" if DEBUG else CREDSHARE_LOG_LEVEL},
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.security.csrf": {"filters": ["redact_secrets"]},
         "django.server": {
             "handlers": ["django.server"],
             "level": "INFO",
             "propagate": False,
-            "filters": ["redact_share_tokens"],
+            "filters": ["redact_secrets"],
         },
         # pyHanko logs a warning with a traceback for every signature it cannot validate; on
         # the public verification page that is any stranger's file, and the verdict says it.
         "pyhanko.sign.validation.generic_cms": {"level": "ERROR"},
     },
 }
+
+# Error reports (the debug page, mail_admins' emails) hold the request's path, headers and
+# traceback: secrets in them are redacted (credshare/core/redaction.py).
+DEFAULT_EXCEPTION_REPORTER = "credshare.ops.logging.RedactingExceptionReporter"
 
 # The demo serves static files straight from the apps (no collectstatic step); production
 # runs collectstatic into STATIC_ROOT.

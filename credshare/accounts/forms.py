@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credshare.accounts import throttle
 from credshare.accounts.selectors import user_holds_power
+from credshare.core.text import CleanTextFormMixin
 
 
 class LoginForm(AllauthLoginForm):
@@ -35,7 +36,7 @@ class LoginForm(AllauthLoginForm):
         return response
 
 
-class SignupForm(AllauthSignupForm):
+class SignupForm(CleanTextFormMixin, AllauthSignupForm):
     """allauth's sign-up (email, password twice) plus the name printed on documents."""
 
     full_name = forms.CharField(

@@ -4,12 +4,14 @@ made from them."""
 import base64
 import datetime
 import uuid
+from functools import partial
 from typing import Annotated, Literal
 
 from ninja import Field
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     PlainSerializer,
     ValidationInfo,
@@ -21,6 +23,7 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from credshare.core import ranges
+from credshare.core.text import clean_text
 from credshare.documents.bulk import MAX_COURSES
 
 # PostgreSQL stores no NUL character, in text or in JSON: refused by the schema, not failed by
@@ -30,10 +33,19 @@ NO_NUL = r"^[^\x00]*$"
 VISIBLE = r"^[^\x00]*[^\x00\s][^\x00]*$"
 
 
-def text(max_length: int, *, visible: bool = False, description: str | None = None):
-    """A string without NUL characters of at most MAX_LENGTH characters; VISIBLE: not blank."""
+def text(
+    max_length: int,
+    *,
+    visible: bool = False,
+    multiline: bool = False,
+    description: str | None = None,
+):
+    """A string without NUL characters of at most MAX_LENGTH characters; VISIBLE: not blank.
+    Cleaned first by the rule every form applies (credshare.core.text.clean_text): controls,
+    bidirectional overrides and invisible characters removed; line breaks kept if MULTILINE."""
     return Annotated[
         str,
+        BeforeValidator(partial(_clean_text_value, multiline=multiline)),
         Field(
             min_length=1 if visible else None,
             max_length=max_length,
@@ -41,6 +53,10 @@ def text(max_length: int, *, visible: bool = False, description: str | None = No
             description=description,
         ),
     ]
+
+
+def _clean_text_value(value, *, multiline: bool):
+    return clean_text(value, multiline=multiline) if isinstance(value, str) else value
 
 
 def _utc_iso(moment: datetime.datetime) -> str:
@@ -275,7 +291,7 @@ class VersionIn(PdfOrRecord):
 
 
 class WithdrawIn(Model):
-    reason: text(500, visible=True, description="The learner sees it.")
+    reason: text(500, visible=True, multiline=True, description="The learner sees it.")
     revoke: bool = Field(
         False,
         description="false: withdrawn (no longer applies); true: revoked (never should have "

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from credshare.billing import services
 from credshare.billing.models import FeePolicy
 from credshare.core.submissions import OneTimeFormMixin
+from credshare.core.text import CleanTextFormMixin
 
 SHARING_FREE = "free"
 SHARING_PAID = "paid"
@@ -133,7 +134,7 @@ class BundleForm(forms.Form):
         }
 
 
-class GrantForm(OneTimeFormMixin):
+class GrantForm(CleanTextFormMixin, OneTimeFormMixin):
     email = forms.EmailField(
         label=_("Learner's email address"),
         max_length=254,

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from credshare.accounts.selectors import user_with_email
 from credshare.core.csv_export import SafeCsvWriter
 from credshare.core.ranges import DateOutOfRange, check_issue_date
+from credshare.core.text import clean_text
 from credshare.documents.models import Document, IssuanceJob, IssuanceRow
 from credshare.documents.pdf import transcript_from_record
 from credshare.documents.pdf_checks import PdfRejected, check_uploaded_pdf
@@ -129,7 +130,9 @@ def _decode(data: bytes) -> str:
 
 
 def _clean(value) -> str:
-    return "" if value is None else str(value).strip()
+    # The same rule as the forms and the API (controls, bidirectional overrides, invisible
+    # characters removed): a row's values are shown to learners as a form's would be.
+    return "" if value is None else clean_text(str(value)).strip()
 
 
 def _parse_csv(text: str) -> list[tuple[int, dict, str]]:

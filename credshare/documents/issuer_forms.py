@@ -14,6 +14,7 @@ from credshare.core.ranges import (
     form_check,
 )
 from credshare.core.submissions import OneTimeFormMixin
+from credshare.core.text import CleanTextFormMixin
 from credshare.documents.models import Document
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
@@ -66,7 +67,7 @@ class PdfField(forms.FileField):
         return pdf_bytes_of(upload)
 
 
-class IssueForm(OneTimeFormMixin):
+class IssueForm(CleanTextFormMixin, OneTimeFormMixin):
     SOURCE_UPLOAD = "upload"
     SOURCE_TRANSCRIPT = "transcript"
 
@@ -171,7 +172,7 @@ class IssueForm(OneTimeFormMixin):
         return cleaned
 
 
-class FilterForm(forms.Form):
+class FilterForm(CleanTextFormMixin, forms.Form):
     learner = forms.CharField(
         label=_("Learner (name, email or student number)"), required=False, max_length=200
     )
@@ -198,7 +199,7 @@ class VersionForm(OneTimeFormMixin):
     pdf = PdfField(label=_("Corrected PDF"))
 
 
-class WithdrawForm(OneTimeFormMixin):
+class WithdrawForm(CleanTextFormMixin, OneTimeFormMixin):
     WITHDRAW = "withdraw"
     REVOKE = "revoke"
 

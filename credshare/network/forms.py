@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credshare.api.models import ApiKey
 from credshare.core.submissions import OneTimeFormMixin
+from credshare.core.text import CleanTextFormMixin
 from credshare.network import branding
 from credshare.network.models import Membership, Organization, ShareField
 from credshare.webhooks.models import Event
@@ -20,7 +21,7 @@ def _model_max_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(CleanTextFormMixin, forms.Form):
     """What the directory shows of the organization, in both languages."""
 
     name_en = forms.CharField(
@@ -60,7 +61,7 @@ class ProfileForm(forms.Form):
         return cls(initial={name: getattr(organization, name) for name in cls.base_fields})
 
 
-class BrandingForm(forms.Form):
+class BrandingForm(CleanTextFormMixin, forms.Form):
     """An issuer's logo and colours on the transcripts it renders."""
 
     logo = forms.FileField(
@@ -108,7 +109,7 @@ def choices_as_text(choices: list[dict]) -> str:
     )
 
 
-class ShareFieldForm(OneTimeFormMixin):
+class ShareFieldForm(CleanTextFormMixin, OneTimeFormMixin):
     """An extra field learners fill when they share with the organization. Its type is chosen
     when it is added and cannot change afterwards (`editing`)."""
 
@@ -223,7 +224,7 @@ class OnOffForm(forms.Form):
 ROLE_ERRORS = {"invalid_choice": _("Choose a role from the list.")}
 
 
-class MemberInviteForm(forms.Form):
+class MemberInviteForm(CleanTextFormMixin, forms.Form):
     email = forms.EmailField(
         label=_("Email address"),
         max_length=254,
@@ -268,7 +269,7 @@ def grantable_scopes(organization: Organization) -> list[tuple[str, str]]:
     return [(scope.value, scope.label) for scope in scopes]
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(CleanTextFormMixin, forms.Form):
     name = forms.CharField(
         label=_("Name"),
         max_length=_model_max_length(ApiKey, "name"),
@@ -288,7 +289,7 @@ class ApiKeyForm(forms.Form):
         self.fields["scopes"].choices = grantable_scopes(organization)
 
 
-class WebhookEndpointForm(OneTimeFormMixin):
+class WebhookEndpointForm(CleanTextFormMixin, OneTimeFormMixin):
     url = forms.URLField(
         label=_("URL"),
         max_length=500,

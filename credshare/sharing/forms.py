@@ -13,6 +13,7 @@ from credshare.core.ranges import (
     form_check,
     share_expiry_range,
 )
+from credshare.core.text import CleanTextFormMixin
 from credshare.documents.models import Document
 from credshare.network.models import Organization, ShareField
 from credshare.sharing.models import Share
@@ -72,7 +73,7 @@ def form_field_for(share_field: ShareField) -> forms.Field:
             return forms.CharField(max_length=500, **common)
 
 
-class ShareExpiryForm(forms.Form):
+class ShareExpiryForm(CleanTextFormMixin, forms.Form):
     """A share's expiry date: none, today or later. The share window asks it, and the share's
     page changes it."""
 

@@ -23,6 +23,7 @@ import ipaddress
 import json
 import logging
 import random
+import re
 import secrets
 import socket
 import ssl
@@ -189,9 +190,8 @@ def _clean_url(url: str) -> str:
         raise invalid
 
     loopback_allowed = settings.CREDSHARE_WEBHOOK_ALLOW_LOOPBACK
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:  # a name: checked here if it is a loopback one, else when sending
+    address = host_address(host)
+    if address is None:  # a name: checked here if it is a loopback one, else when sending
         is_loopback = host in _LOOPBACK_NAMES or host.endswith(".localhost")
         refused = is_loopback and not loopback_allowed
     else:
@@ -210,20 +210,90 @@ def _clean_url(url: str) -> str:
     return url
 
 
-def _unmapped(address: ipaddress.IPv4Address | ipaddress.IPv6Address):
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Ranges that is_global does not refuse (in every Python we run on) but that never hold a
+# public web server: deprecated site-local IPv6, the IPv6 documentation prefix of RFC 9637,
+# SRv6 segment identifiers (RFC 9602), the deprecated 6to4 relay anycast, NAT64's local-use
+# prefix (RFC 8215: a network's own translator, which reaches its private IPv4 hosts),
+# IPv4-compatible (::a.b.c.d, deprecated) and IPv4-translated (::ffff:0:a.b.c.d) addresses.
+_NEVER_PUBLIC = [
+    ipaddress.ip_network(network)
+    for network in (
+        "fec0::/10",
+        "3fff::/20",
+        "5f00::/16",
+        "192.88.99.0/24",
+        "64:ff9b:1::/48",
+        "::/96",
+        "::ffff:0:0:0/96",
+    )
+]
+# Prefixes whose addresses carry an IPv4 address that the packets reach in the end: NAT64's
+# well-known prefix (RFC 6052: the last 32 bits) and 6to4 (RFC 3056: the 32 bits after 2002:).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+
+
+def _unmapped(address: IPAddress) -> IPAddress:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
 
 
-def address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a translated or tunnelled IPv6 ADDRESS leads to (NAT64, 6to4,
+    Teredo's server and client)."""
+    if address in _NAT64:
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    return []
+
+
+def address_allowed(address: IPAddress) -> bool:
     """Whether credshare may send a request to ADDRESS: a public one, or a loopback one when
     CREDSHARE_WEBHOOK_ALLOW_LOOPBACK is on. Never a private, link-local (cloud metadata),
-    shared, reserved or multicast one, so an endpoint cannot reach the servers beside ours."""
+    shared, reserved, documentation or multicast one, nor an IPv6 address that translates or
+    tunnels to one (IPv4-mapped, NAT64, 6to4, Teredo), so an endpoint cannot reach the
+    servers beside ours."""
     address = _unmapped(address)
     if address.is_loopback:
         return bool(settings.CREDSHARE_WEBHOOK_ALLOW_LOOPBACK)
-    return address.is_global and not address.is_multicast
+    if not address.is_global or address.is_multicast or address.is_unspecified:
+        return False
+    if any(address in network for network in _NEVER_PUBLIC if network.version == address.version):
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        # Teredo (2001::/32) is already refused as not global; a tunnel to loopback is never
+        # a local development setup.
+        return all(inner.is_global and not inner.is_multicast for inner in embedded)
+    return True
+
+
+# A host of numbers only: decimal, octal (leading 0) or hex (0x) parts, one to four of them.
+_NUMERIC_HOST = re.compile(
+    r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}", re.IGNORECASE
+)
+
+
+def host_address(host: str) -> IPAddress | None:
+    """The IP address HOST spells, in any of the forms a resolver accepts: dotted decimal,
+    IPv6, and the legacy IPv4 forms inet_aton reads (2130706433, 0x7f.1, 0177.0.0.1, 127.1),
+    which getaddrinfo would turn into an address at delivery. None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.fullmatch(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 # --- publishing ----------------------------------------------------------------------------

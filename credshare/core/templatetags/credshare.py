@@ -14,6 +14,20 @@ def share_field_values(share):
     return labelled_field_values(share)
 
 
+@register.filter
+def bdi(value):
+    """VALUE (text someone typed: a name, a reference, a title), escaped and isolated in
+    <bdi>, so that right-to-left text in it cannot reorder the page's text around it."""
+    return format_html("<bdi>{}</bdi>", value)
+
+
+@register.filter
+def isolate(value):
+    """VALUE between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE (U+2068, U+2069): <bdi>
+    for where HTML is not parsed (a page's <title>, a plain-text email)."""
+    return f"\u2068{value}\u2069"
+
+
 # Symbols shown for the currencies issuers use; any other currency shows its ISO code.
 CURRENCY_SYMBOLS = {"CAD": "$", "USD": "US$", "EUR": "€", "GBP": "£"}
 

@@ -105,3 +105,27 @@ def test_the_apis_rejection_report_is_neutralized(client, job_with_hostile_rows,
     )
     assert response.status_code == 200, response.content
     assert_report_is_neutralized(response.content, job)
+
+
+def test_no_module_writes_csv_but_through_the_safe_writer():
+    # A new export that used csv.writer itself would bring formula injection back: every CSV
+    # the product writes goes through SafeCsvWriter (the test builders write the uploads that
+    # the tests send, never what a person downloads).
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2]
+    allowed = {package / "core" / "csv_export.py", package / "core" / "testing.py"}
+    writers = []
+    for path in package.rglob("*.py"):
+        if "tests" in path.parts or "migrations" in path.parts or path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"writer", "DictWriter"}
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "csv"
+            ):
+                writers.append(f"{path.relative_to(package.parent)}:{node.lineno}")
+    assert writers == []

@@ -304,3 +304,96 @@ def test_a_served_file_name_never_breaks_its_header(name):
     header = content_disposition(name + ".pdf", as_attachment=True)
     assert header.isascii() and header.isprintable()
     assert header.count('"') == 2 and header.count(";") == 2
+
+
+# Right-to-left text (legitimately Hebrew or Arabic, or forced by an override stored before
+# input was cleaned) shown beside our text is isolated, so that it cannot reorder ours.
+RTL_MARKER = "\u05e9\u05dc\u05d5\u05dd-marker"
+RTL_TEXTS = [RTL_MARKER, "\u202e" + RTL_MARKER, "\u2067" + RTL_MARKER]
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
+
+
+class NotIsolated(HTMLParser):
+    """The text nodes holding RTL_MARKER that are neither in a <bdi> nor in an element with a
+    dir attribute; in <title>, where HTML is not parsed, they must follow U+2068 (FSI)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.open: list[tuple[str, bool]] = []
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID_ELEMENTS:
+            self.open.append((tag, tag == "bdi" or "dir" in dict(attrs)))
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index][0] == tag:
+                del self.open[index:]
+                break
+
+    def handle_data(self, data):
+        if RTL_MARKER not in data:
+            return
+        if self.open and self.open[-1][0] == "title":
+            before = data[: data.index(RTL_MARKER)]
+            if "\u2068" not in before:
+                self.found.append(f"<title>{data.strip()}")
+        elif not any(isolated for _tag, isolated in self.open):
+            tags = "/".join(tag for tag, _ in self.open[-3:])
+            self.found.append(f"{tags}: {data.strip()}")
+
+
+def not_isolated(html: str) -> list[str]:
+    parser = NotIsolated()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def test_the_isolation_checker_sees_text_that_is_not_isolated():
+    assert not_isolated(f"<p>Share from {RTL_MARKER}</p>") == [f"p: Share from {RTL_MARKER}"]
+    assert not_isolated(f"<p>Share from <bdi>{RTL_MARKER}</bdi></p>") == []
+    assert not_isolated(f'<td dir="auto">{RTL_MARKER}<br>x</td>') == []
+    assert not_isolated(f"<title>Share from {RTL_MARKER}</title>") != []
+    assert not_isolated(f"<title>Share from \u2068{RTL_MARKER}\u2069</title>") == []
+
+
+@pytest.mark.parametrize("text", RTL_TEXTS)
+def test_names_references_and_answers_are_isolated_where_receivers_and_learners_see_them(
+    client, zoe, zoe_transcript, ecole, camille, world, text
+):
+    write_everywhere(text, zoe=zoe, zoe_transcript=zoe_transcript, ecole=ecole, world=world)
+    share = world["share"]
+    pages = {}
+    client.force_login(camille)
+    for url in [reverse("inbox:list"), reverse("inbox:share", args=[share.pk])]:
+        pages[url] = client.get(url)
+    client.force_login(zoe)
+    for url in ["/shares/", f"/shares/{share.pk}/", f"/shares/{world['link'].pk}/"]:
+        pages[url] = client.get(url)
+    client.logout()
+    client.get(reverse("recipient:open", args=[world["token"]]))
+    url = reverse("recipient:share", args=[world["link"].pk])
+    pages[url] = client.get(url)
+    for url, response in pages.items():
+        assert response.status_code == 200, url
+        assert RTL_MARKER in response.content.decode(), url
+    problems = {url: not_isolated(response.content.decode()) for url, response in pages.items()}
+    assert {url: found for url, found in problems.items() if found} == {}
+
+
+@pytest.mark.parametrize("text", RTL_TEXTS)
+def test_names_and_titles_are_isolated_in_the_share_email(
+    zoe, free_college_document, django_capture_on_commit_callbacks, text
+):
+    type(zoe).objects.filter(pk=zoe.pk).update(full_name=text)
+    zoe.refresh_from_db()
+    Document.objects.filter(pk=free_college_document.pk).update(title=text)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        testing.share_by_email(zoe, [free_college_document], "recipient@example.org", message=text)
+    [message] = mail.outbox
+    [(html, _)] = message.alternatives
+    assert RTL_MARKER in html
+    assert not_isolated(html) == []

@@ -156,8 +156,8 @@ def test_inbox_shows_learner_reference_field_values_documents_date_and_expiry(
     page = response.content.decode()
     assert "Zoé Citoyenne" in page
     assert "Réf1234" in page
-    assert "<dt>Application number</dt><dd>A-77</dd>" in page
-    assert "<dt>Intended program</dt><dd>Sciences</dd>" in page
+    assert "<dt><bdi>Application number</bdi></dt><dd><bdi>A-77</bdi></dd>" in page
+    assert "<dt><bdi>Intended program</bdi></dt><dd><bdi>Sciences</bdi></dd>" in page
     assert "Official transcript" in page
     assert "Bachelor diploma" in page
     with translation.override("en"):
@@ -185,12 +185,12 @@ def test_staff_of_two_receivers_see_each_share_under_its_own_organizations_label
     rows = re.findall(r"<tr>.*?</tr>", english, re.S)
     ecole_row = next(row for row in rows if "Réf1234" in row)
     acme_row = next(row for row in rows if "B-12" in row)
-    assert "<dt>Application number</dt><dd>A-77</dd>" in ecole_row
+    assert "<dt><bdi>Application number</bdi></dt><dd><bdi>A-77</bdi></dd>" in ecole_row
     assert "Badge number" not in ecole_row
-    assert "<dt>Badge number</dt><dd>B-12</dd>" in acme_row
+    assert "<dt><bdi>Badge number</bdi></dt><dd><bdi>B-12</bdi></dd>" in acme_row
     assert "Application number" not in acme_row
-    assert "<dt>Numéro de badge</dt><dd>B-12</dd>" in french
-    assert "<dt>Application number (fr)</dt><dd>A-77</dd>" in french
+    assert "<dt><bdi>Numéro de badge</bdi></dt><dd><bdi>B-12</bdi></dd>" in french
+    assert "<dt><bdi>Application number (fr)</bdi></dt><dd><bdi>A-77</bdi></dd>" in french
 
 
 def test_inbox_never_shows_the_learners_private_name_and_purpose(camille_client, share_to_ecole):
@@ -209,9 +209,10 @@ def test_share_page_shows_the_share_and_links_to_each_document(
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Share from Zoé Citoyenne" in page
+    # The learner's name and answers isolated from the page's text (right-to-left names).
+    assert "Share from <bdi>Zoé Citoyenne</bdi>" in page
     assert "Réf1234" in page
-    assert "<dt>Application number</dt><dd>A-77</dd>" in page
+    assert "<dt><bdi>Application number</bdi></dt><dd><bdi>A-77</bdi></dd>" in page
     for document in (zoe_transcript, zoe_diploma):
         assert document.title in page
         assert document_url("inbox:view", share_to_ecole, document) in page
@@ -230,7 +231,7 @@ def five_shares_to_ecole(zoe, free_college, ecole, monkeypatch):
 
 
 def references_on(page: str) -> list[str]:
-    return re.findall(r"<td>(REF-\d)</td>", page)
+    return re.findall(r"<td><bdi>(REF-\d)</bdi></td>", page)
 
 
 @pytest.mark.parametrize(

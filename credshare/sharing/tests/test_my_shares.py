@@ -172,8 +172,8 @@ def test_share_page_shows_who_opened_viewed_and_downloaded_it(
     log = page[page.index("Accesses") :]
     assert log.count("Ecole Imaginaire (Camille Tremblay)") == 3
     assert "Opened" in log
-    assert "Viewed — Official transcript" in log
-    assert "Downloaded — Official transcript" in log
+    assert "Viewed — <bdi>Official transcript</bdi>" in log
+    assert "Downloaded — <bdi>Official transcript</bdi>" in log
 
 
 def test_share_page_shows_the_share_details_to_its_owner(zoe_client, zoe_share):

@@ -189,13 +189,13 @@ def test_my_shares_says_how_each_share_was_shared_and_with_whom(
 
     school = row_of(page, "To the school")
     assert "<td>With a participating organization</td>" in school
-    assert "<td>Ecole Imaginaire</td>" in school
+    assert "<td><bdi>Ecole Imaginaire</bdi></td>" in school
     internship = row_of(page, "To the internship")
     assert "<td>By email</td>" in internship
-    assert "<td>rh@stage.example</td>" in internship
+    assert "<td><bdi>rh@stage.example</bdi></td>" in internship
     anyone = row_of(page, "To anyone")
     assert "<td>By link</td>" in anyone
-    assert "<td>Anyone with the link</td>" in anyone
+    assert "<td><bdi>Anyone with the link</bdi></td>" in anyone
 
 
 @pytest.mark.parametrize(
@@ -205,8 +205,8 @@ def test_my_shares_says_how_each_share_was_shared_and_with_whom(
             "email",
             [
                 "<dt>Channel</dt><dd>By email</dd>",
-                "<dt>Recipient</dt><dd>rh@stage.example</dd>",
-                '<dt>Message</dt><dd class="message-text">Hi</dd>',
+                "<dt>Recipient</dt><dd><bdi>rh@stage.example</bdi></dd>",
+                '<dt>Message</dt><dd class="message-text" dir="auto">Hi</dd>',
                 "<dt>Language of the email</dt><dd>English</dd>",
             ],
         ),
@@ -214,7 +214,7 @@ def test_my_shares_says_how_each_share_was_shared_and_with_whom(
             "link",
             [
                 "<dt>Channel</dt><dd>By link</dd>",
-                "<dt>Recipient</dt><dd>Anyone with the link</dd>",
+                "<dt>Recipient</dt><dd><bdi>Anyone with the link</bdi></dd>",
                 "The link was shown once, when you made the share",
             ],
         ),
@@ -242,8 +242,8 @@ def test_the_access_log_names_the_email_recipient_and_the_link_visitor(
     email_page = zoe_client.get(reverse("sharing:detail", args=[email.pk])).content.decode()
     link_page = zoe_client.get(reverse("sharing:detail", args=[link.pk])).content.decode()
 
-    assert "<td>rh@stage.example</td>" in email_page[email_page.index("Accesses") :]
-    assert "<td>Link visitor</td>" in link_page[link_page.index("Accesses") :]
+    assert "<td><bdi>rh@stage.example</bdi></td>" in email_page[email_page.index("Accesses") :]
+    assert "<td><bdi>Link visitor</bdi></td>" in link_page[link_page.index("Accesses") :]
 
 
 def add_shares_of_every_channel(zoe, university, ecole, count: int) -> None:
