@@ -19,9 +19,12 @@ A request cut by a kill may or may not have taken effect; clients retry it (the 
 process, or the same once restarted) as a browser or an API client behind a load balancer
 would, with what makes a retry safe (the share form's submission token, Idempotency-Key).
 
-Slow (CREDSHARE_FAULTS_SECONDS of faults, 120 by default, plus a few minutes to start and
+Slow (CREDSHARE_FAULTS_SECONDS of faults, 120 by default, plus a minute or two to start and
 settle): `make test` leaves it out (`-m "not slow"`); `.ci/run` runs it on PostgreSQL:
     DATABASE_URL=postgres://... pytest -m slow -s credshare/ops/tests/test_faults.py
+`-s` shows the counts (kills by process, shares, openings, payments, bulk rows, emails,
+webhook events and duplicates). CREDSHARE_FAULTS_KILL_EVERY ("3,6": seconds between kills)
+and CREDSHARE_FAULTS_SEED (the kills' order, printed at the start) replay or harden a run.
 PostgreSQL only, with a database of its own (as test_two_web_processes.py); Redis databases
 BROKER_DB and CACHE_DB, flushed before and after."""
 
@@ -57,8 +60,10 @@ BROKER_DB = 13
 CACHE_DB = 14
 # Seconds of faults; CI runs the default.
 FAULT_SECONDS = float(os.environ.get("CREDSHARE_FAULTS_SECONDS", "120"))
-# A kill every KILL_EVERY seconds, give or take.
-KILL_EVERY = (3.0, 6.0)
+# A kill every KILL_EVERY seconds, give or take ("3,6" by default; "1,2" hunts harder).
+KILL_EVERY = tuple(
+    float(seconds) for seconds in os.environ.get("CREDSHARE_FAULTS_KILL_EVERY", "3,6").split(",")
+)
 LEARNERS = 4
 # Rounds a learner makes at most, until the faults end (each: a share with the organization,
 # a link share opened twice, every other round a revocation, every third an email share;
@@ -243,8 +248,12 @@ class WebhookReceiver:
 
 def sign_in(cluster: Cluster, client: Client, email: str) -> None:
     """Sign in through the sign-in form. A post cut short may have signed in already (the
-    answer lost): the learner's pages then open; otherwise the learner starts again."""
-    for _try in range(5):
+    answer lost): the learner's pages then open; otherwise the learner starts again. An
+    attempt cut after its password was checked counts as a failed one (allauth's limit per
+    address of the client, credshare's lockout per address: accounts/lockout.py), so under
+    frequent kills the learner may be told to wait: it waits, as a person would."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
         redirect = cluster.call(client, "/documents/")
         if redirect.status == 200:
             return
@@ -258,6 +267,7 @@ def sign_in(cluster: Cluster, client: Client, email: str) -> None:
         if answer.status == 302:
             return
         print(f"faults: sign-in of {email} answered {answer.status} {page_errors(answer)}")
+        time.sleep(15)
     pytest.fail(f"{email} could not sign in")
 
 
@@ -472,6 +482,13 @@ def django(env, code: str, *, timeout: float = 600) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+RESTART_STALLED_JOBS = (
+    "import json; from django.utils import timezone; from credshare.documents import bulk; "
+    "later = timezone.now() + bulk.STALLED_AFTER; "
+    "print(json.dumps(bulk.issuance_jobs_restart_stalled(now=later)))"
+)
+
+
 def sweep_unacknowledged(broker: str) -> None:
     """Hand tasks past their visibility timeout back to their queue now, as each worker does
     when it starts and about every 100 s (test_celery_two_workers.py)."""
@@ -480,6 +497,17 @@ def sweep_unacknowledged(broker: str) -> None:
     options = {"visibility_timeout": VISIBILITY_TIMEOUT}
     with Connection(broker, transport_options=options) as broker_connection:
         broker_connection.default_channel.qos.restore_visible(num=100)
+
+
+def log_errors(log: Path) -> collections.Counter:
+    """The exceptions a process's log shows (the last line of each traceback), counted."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    errors = collections.Counter()
+    for index, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            rest = [text for text in lines[index + 1 : index + 200] if not text.startswith(" ")]
+            errors[(rest[0] if rest else "?")[:200]] += 1
+    return errors
 
 
 def test_the_invariants_hold_while_processes_are_killed_at_random(tmp_path):
@@ -551,6 +579,7 @@ def test_the_invariants_hold_while_processes_are_killed_at_random(tmp_path):
     cluster, observed = Cluster(ports), Observed()
     kills: list[dict] = []
     killed = collections.Counter()
+    restarted: list[int] = []
     try:
         done = subprocess.run(  # noqa: S603 -- our own command
             [credshare, "migrate"], env=env, cwd=settings.BASE_DIR, capture_output=True,
@@ -597,6 +626,15 @@ def test_the_invariants_hold_while_processes_are_killed_at_random(tmp_path):
         halfway.set()
         stop.set()
         print(f"faults: {sum(killed.values())} kills {dict(sorted(killed.items()))}")
+        # Every process came back after its kills (a supervisor restarts it; one that could
+        # not start again, on a corrupt schedule file say, would show here).
+        time.sleep(5)
+        exited = {
+            kind: process.returncode
+            for kind, process in processes.items()
+            if process.poll() is not None
+        }
+        assert not exited, f"exited {exited}:\n" + testing_processes.tail(logs.values())
 
         # Settle: the clients finish what they were doing, the workers finish the jobs.
         for thread in threads:
@@ -605,12 +643,19 @@ def test_the_invariants_hold_while_processes_are_killed_at_random(tmp_path):
         assert not errors, "\n".join(errors)
         assert observed.jobs, "no bulk job started"
         settle_deadline = time.monotonic() + 900
+        next_restart = time.monotonic() + 30
         while set(job_statuses(cluster, seeded, observed)) != {"done"}:
             assert time.monotonic() < settle_deadline, (
                 f"jobs {job_statuses(cluster, seeded, observed)}:\n"
                 + testing_processes.tail([logs["worker-a"], logs["worker-b"]])
             )
             sweep_unacknowledged(broker)
+            if time.monotonic() > next_restart:
+                # A job whose first task was lost (its web process killed between the commit
+                # and sending it) is started again by the scheduler once STALLED_AFTER old:
+                # the same pass, as if that time had gone by.
+                restarted += django(env, RESTART_STALLED_JOBS)
+                next_restart = time.monotonic() + 30
             time.sleep(5)
         # The email worker and the scheduler send what is due; then everyone stops.
         time.sleep(10)
@@ -642,10 +687,14 @@ def test_the_invariants_hold_while_processes_are_killed_at_random(tmp_path):
         admin.close()
 
     counts = result["counts"]
+    for kind, log in sorted(logs.items()):
+        for error, number in log_errors(log).items():
+            print(f"faults: {kind} logged {number} x {error}")
     print(f"faults: kills by process {dict(sorted(killed.items()))}, seed {seed}")
     print(f"faults: client requests {dict(cluster.stats)}, client counts {dict(observed.counts)}")
     print(f"faults: settle {settled}")
     print(f"faults: webhooks refused on purpose (503) {hooks.refused}")
+    print(f"faults: bulk jobs started again by the scheduler's pass {restarted}")
     for key, value in counts.items():
         print(f"faults: {key}: {value}")
     print(f"faults: total {time.monotonic() - started:.0f} s")
