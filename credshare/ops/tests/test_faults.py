@@ -612,13 +612,19 @@ def test_the_invariants_hold_while_processes_are_killed_at_random(tmp_path):
         threads.append(run_client(issuer_jobs, errors, cluster, seeded, halfway, observed))
 
         # The faults: SIGKILL to a process picked at random (its whole group: gunicorn's or
-        # Celery's children too), started again at once, as a supervisor would.
+        # Celery's children too), started again at once, as a supervisor would. Drawn from a
+        # shuffled bag of every kind, refilled when empty: random, yet every kind is killed
+        # within any six kills.
         end = time.monotonic() + FAULT_SECONDS
+        bag: list[str] = []
         while time.monotonic() < end:
             time.sleep(chaos.uniform(*KILL_EVERY))
             if time.monotonic() > ready + FAULT_SECONDS / 2:
                 halfway.set()
-            kind = chaos.choice(sorted(commands))
+            if not bag:
+                bag = sorted(commands)
+                chaos.shuffle(bag)
+            kind = bag.pop()
             testing_processes.kill(processes[kind])
             kills.append({"kind": kind, "at": time.time()})
             killed[kind] += 1
@@ -701,6 +707,6 @@ def test_the_invariants_hold_while_processes_are_killed_at_random(tmp_path):
     assert not cluster.server_errors, "\n".join(cluster.server_errors[:20])
     assert not result["violations"], "\n".join(result["violations"][:50])
     # The faults did what they are for: every kind of process was killed, work was done.
-    assert set(killed) == set(commands) or FAULT_SECONDS < 60
+    assert set(killed) == set(commands) or len(kills) < len(commands)
     assert counts["bulk_rows"] == {"issued": sum(rows for _prefix, rows in JOBS)}
     assert observed.shares_made and observed.paid_purchases and observed.link_openings
