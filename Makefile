@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` (the demo) and `make test` (the whole suite).
+# The two commands of the README: `make run` (the demo) and `make test` (the whole suite but
+# the slow fault test, which `.ci/run` runs on PostgreSQL: `pytest -m slow`).
 # Both set up what they need: a virtual environment in .venv with the pinned dependencies.
 
 PYTHON ?= python3
@@ -48,7 +49,7 @@ format: install
 
 test: lint translations $(if $(NPM),$(NODE_STAMP))
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow"
 
 # Refresh the French catalog from the code (needs GNU gettext's xgettext).
 messages: install

@@ -446,6 +446,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credshare.webhooks.tasks.announce_expired_shares",
         "schedule": 300.0,
     },
+    # Bulk jobs whose first task was lost (the process that queued them died before sending
+    # it): started again (credshare/documents/bulk.py, STALLED_AFTER).
+    "bulk-start-stalled-jobs": {
+        "task": "credshare.documents.tasks.start_stalled_issuance_jobs",
+        "schedule": 300.0,
+    },
     # Expired idempotency records, finished sign-in throttles, expired sessions.
     "clean-up": {"task": "credshare.ops.clean_up", "schedule": 3600.0},
 }

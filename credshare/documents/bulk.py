@@ -661,6 +661,35 @@ def _run_in_thread(job_id: int) -> None:
         connection.close()
 
 
+# A job still queued this long after it was made has lost the task that starts it: the process
+# that queued it died between the commit and sending the task (the fault test caught a web
+# process killed there; the client's retry, with the same Idempotency-Key, was told 202 and
+# the job never ran). The scheduler starts such jobs again (issuance_jobs_restart_stalled).
+# Long enough that a job merely waiting behind others in a busy queue is rarely sent twice
+# (which would only start a few more chunk tasks: run_issuance_job sends none for a job
+# already started).
+STALLED_AFTER = datetime.timedelta(minutes=5)
+
+
+def issuance_jobs_restart_stalled(
+    *, now: datetime.datetime | None = None, limit: int = 100
+) -> list[int]:
+    """Start again every job still queued STALLED_AFTER after it was made (at NOW); returns
+    their ids. Idempotent: rows are issued once whatever the number of tasks."""
+    now = now or timezone.now()
+    ids = list(
+        IssuanceJob.objects.filter(
+            status=IssuanceJob.Status.QUEUED, created__lte=now - STALLED_AFTER
+        )
+        .order_by("created", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for job in IssuanceJob.objects.filter(pk__in=ids).order_by("created", "pk"):
+        logger.warning("Bulk issuance job %s was never started: starting it again", job.pk)
+        issuance_job_start(job=job)
+    return ids
+
+
 def issuance_job_start(*, job: IssuanceJob) -> None:
     """Start processing JOB: a Celery task when settings.CREDSHARE_TASKS is "celery", a daemon
     thread of this process when it is "inline" (the embedded default); "none" starts nothing

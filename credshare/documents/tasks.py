@@ -45,7 +45,12 @@ def _pending_rows(job_id: int) -> int:
 @app.task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_issuance_job(self, job_id: int) -> None:
     """Start JOB_ID's chunk tasks: one per CHUNK_ROWS pending rows, at most PARALLEL_CHUNKS,
-    and at least one (which finishes a job that has nothing left to issue)."""
+    and at least one (which finishes a job that has nothing left to issue). None for a job a
+    chunk has started already (this task sent again by the scheduler, or redelivered): its
+    chunk tasks carry on, or are redelivered."""
+    status = IssuanceJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    if status in (IssuanceJob.Status.RUNNING, IssuanceJob.Status.DONE):
+        return
     chunks = max(1, min(PARALLEL_CHUNKS, math.ceil(_pending_rows(job_id) / CHUNK_ROWS)))
     queue = _same_queue(self)
     for _ in range(chunks):
@@ -72,3 +77,10 @@ def process_issuance_chunk(self, job_id: int) -> int:
     if processed and _pending_rows(job_id):
         self.apply_async(args=[job_id], queue=_same_queue(self))
     return processed
+
+
+@app.task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def start_stalled_issuance_jobs() -> int:
+    """Start again the jobs whose first task was lost (bulk.STALLED_AFTER); Celery beat runs
+    this every STALLED_AFTER (settings.CELERY_BEAT_SCHEDULE)."""
+    return len(bulk.issuance_jobs_restart_stalled())

@@ -11,6 +11,7 @@ mid-send leaves the email to be retried once its claim runs out.
 import datetime
 import logging
 from collections.abc import Callable
+from email.utils import parseaddr
 from functools import partial
 from typing import Any
 
@@ -145,13 +146,23 @@ def _claim(email_id: int) -> OutgoingEmail | None:
     return email
 
 
+def message_id(email: OutgoingEmail) -> str:
+    """The Message-ID of an outbox email: the same on every attempt. Delivery is at least
+    once (a worker killed after the SMTP server accepted the message, before the outcome was
+    saved, sends it again once its claim runs out); with one Message-ID the retry is the same
+    message, which mail servers and clients can recognize and drop, rather than a new one.
+    The row's id and creation time (to the microsecond) keep it unique across databases."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "credshare.localhost"
+    return f"<outbox.{email.pk}.{email.created:%Y%m%d%H%M%S%f}@{domain}>"
+
+
 def _send(email: OutgoingEmail) -> None:
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.text_body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
-        headers={"Content-Language": email.language},
+        headers={"Content-Language": email.language, "Message-ID": message_id(email)},
         connection=get_connection(fail_silently=False),
     )
     if email.html_body:

@@ -2,6 +2,7 @@
 CREDSHARE_TASKS is "celery" and starts a thread by default; the tasks, run eagerly, fan a job
 out into chunks that together issue every row once and finish the job."""
 
+import datetime
 import io
 import json
 import threading
@@ -121,3 +122,57 @@ def test_the_tasks_share_a_job_out_in_chunks_and_finish_it(
 
 def test_a_chunk_of_a_deleted_job_does_nothing(eager):
     assert tasks.process_issuance_chunk.delay(987654).get() == 0
+
+
+def test_a_job_whose_first_task_was_lost_is_started_again_by_the_scheduler(
+    settings, monkeypatch, job
+):
+    # The process that queued JOB died between the commit and sending its task: it stays
+    # queued with every row pending. The scheduler starts it once it is STALLED_AFTER old.
+    settings.CREDSHARE_TASKS = "celery"
+    sent = []
+    monkeypatch.setattr(tasks.run_issuance_job, "delay", lambda *args: sent.append(args))
+    started = IssuanceJob.objects.create(
+        issuer=job.issuer, source=job.source, status=IssuanceJob.Status.RUNNING
+    )
+    made = job.created
+
+    assert bulk.issuance_jobs_restart_stalled(now=made + bulk.STALLED_AFTER / 2) == []
+    assert sent == []
+    later = made + bulk.STALLED_AFTER + datetime.timedelta(seconds=1)
+    assert bulk.issuance_jobs_restart_stalled(now=later) == [job.id]
+    assert sent == [(job.id,)]
+    assert started.id not in bulk.issuance_jobs_restart_stalled(now=later)
+
+
+def test_the_beat_task_starts_the_stalled_jobs(eager, settings, university, zoe, job):
+    settings.CREDSHARE_TASKS = "celery"
+    IssuanceJob.objects.filter(pk=job.pk).update(
+        created=job.created - bulk.STALLED_AFTER - datetime.timedelta(seconds=1)
+    )
+    entry = settings.CELERY_BEAT_SCHEDULE["bulk-start-stalled-jobs"]
+    assert entry["task"] == tasks.start_stalled_issuance_jobs.name
+    assert entry["schedule"] <= bulk.STALLED_AFTER.total_seconds()
+
+    assert tasks.start_stalled_issuance_jobs() == 1
+
+    job.refresh_from_db()
+    assert job.status == IssuanceJob.Status.DONE
+    assert IssuanceRow.objects.filter(job=job, status=IssuanceRow.Status.ISSUED).count() == 12
+    assert Document.objects.filter(issuer=university).count() == 12
+
+
+def test_a_job_already_started_gets_no_more_chunk_tasks(monkeypatch, job):
+    # The scheduler's start sent again for a job that was only waiting in a busy queue: once
+    # a chunk has started it, the chunks it sent carry on, and no more are sent.
+    sent = []
+    monkeypatch.setattr(
+        tasks.process_issuance_chunk, "apply_async", lambda **kwargs: sent.append(kwargs)
+    )
+    for status in (IssuanceJob.Status.RUNNING, IssuanceJob.Status.DONE):
+        IssuanceJob.objects.filter(pk=job.pk).update(status=status)
+        tasks.run_issuance_job.apply(args=[job.id])
+    assert sent == []
+    IssuanceJob.objects.filter(pk=job.pk).update(status=IssuanceJob.Status.QUEUED)
+    tasks.run_issuance_job.apply(args=[job.id])
+    assert len(sent) == 1

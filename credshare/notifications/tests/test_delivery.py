@@ -142,6 +142,24 @@ def test_delivering_the_same_email_twice_sends_it_once(
     assert len(smtp_server.wait_for(1)) == 1
 
 
+def test_an_email_sent_again_after_a_crash_keeps_its_message_id(smtp_server, worker_mode):
+    # A worker killed after the SMTP server accepted the message, before the outcome was
+    # saved: the row is still pending under its claim, and is sent again once the claim runs
+    # out. The retry is the same message (one Message-ID) that receivers can drop.
+    first, other = queue("First"), queue("Other")
+    assert email_deliver(email_id=first.pk) is True
+    OutgoingEmail.objects.filter(pk=first.pk).update(status=OutgoingEmail.Status.PENDING)
+    make_due(first)
+    assert email_deliver(email_id=first.pk) is True
+    assert email_deliver(email_id=other.pk) is True
+
+    original, again, different = smtp_server.wait_for(3)
+    assert original["Message-ID"] == again["Message-ID"]
+    assert original["Message-ID"] != different["Message-ID"]
+    assert original["Message-ID"].startswith(f"<outbox.{first.pk}.")
+    assert original["Message-ID"].endswith("@credshare.localhost>")
+
+
 def test_deliver_emails_sends_only_the_due_emails(
     smtp_server,
     worker_mode,
