@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     counted recent failures, so the old ones are dropped with their table."""
 
     dependencies = [
-        ("accounts", "0004_existing_addresses_verified"),
+        ("accounts", "0005_invitation_answers_and_sender"),
     ]
 
     operations = [
