@@ -268,7 +268,12 @@ RAW_TEXT_FORMS = {
     "credshare.accounts.forms.LoginForm",
     "credshare.sharing.recipient_views.AccessCodeForm",
     "credshare.accounts.privacy_views.AccountCloseForm",
+    "credshare.accounts.forms.MfaAuthenticateForm",
+    "credshare.accounts.forms.MfaReauthenticateForm",
 }
+# Text fields that are ours, not the user's: the one-time token of a form that acts once
+# (credshare.core.submissions), compared and never shown.
+OUR_TEXT_FIELDS = {"submission_token"}
 
 
 def _credshare_forms() -> list[type[forms.BaseForm]]:
@@ -288,8 +293,10 @@ def _credshare_forms() -> list[type[forms.BaseForm]]:
 
 def _takes_text(form_class) -> bool:
     return any(
-        isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput)
-        for field in form_class.base_fields.values()
+        isinstance(field, forms.CharField)
+        and not isinstance(field.widget, forms.PasswordInput)
+        and name not in OUR_TEXT_FIELDS
+        for name, field in form_class.base_fields.items()
     )
 
 
