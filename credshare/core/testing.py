@@ -73,6 +73,20 @@ def totp_code(secret: str = TOTP_SECRET, *, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, counter))
 
 
+def fresh_totp_code(secret: str = TOTP_SECRET, *, margin: float = 5.0) -> str:
+    """totp_code, but one that stays good for MARGIN seconds more: allauth accepts only the
+    current period's code (no tolerance), so a code read in a period's last second fails when
+    the request that carries it lands in the next one, as on a loaded machine."""
+    import time
+
+    from allauth.mfa import app_settings as mfa_settings
+
+    left = mfa_settings.TOTP_PERIOD - time.time() % mfa_settings.TOTP_PERIOD
+    if left < margin:
+        time.sleep(left + 0.05)
+    return totp_code(secret)
+
+
 def make_organization(
     slug: str,
     *,

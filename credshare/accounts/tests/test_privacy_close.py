@@ -169,7 +169,7 @@ def test_an_empty_password_is_a_form_error(signed_in, zoe):
 
 def test_a_staff_member_of_an_organization_is_asked_to_be_removed_first(client, camille):
     client.force_login(camille)  # staff have an authenticator (make_member enrols one)
-    response = close(client, code=testing.totp_code())
+    response = close(client, code=testing.fresh_totp_code())
 
     assert response.status_code == 400
     assert "Ask its administrators to remove you first" in response.content.decode()
@@ -199,7 +199,7 @@ def test_with_an_authenticator_the_right_code_closes_and_removes_the_authenticat
     from allauth.mfa.models import Authenticator
 
     testing.enrol_totp(zoe)
-    response = close(signed_in, code=testing.totp_code())
+    response = close(signed_in, code=testing.fresh_totp_code())
 
     assert response.status_code == 302
     zoe.refresh_from_db()
