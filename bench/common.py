@@ -3,6 +3,7 @@ which code and machine."""
 
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -111,3 +112,31 @@ def write_report(report: dict, *, out_pattern: str, database: str, started: floa
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     return out
+
+
+def configure_django(database_url: str, tmp_dir: Path, **extra: str) -> dict[str, str]:
+    """Point credshare's settings at the bench database, a throwaway media folder and key
+    store, then set Django up. Set in os.environ, so that the processes a benchmark starts
+    (spawned workers, a server) see the same settings; EXTRA adds variables. No timestamp
+    authority: a network round trip would be measured with every document. Returns the
+    variables set."""
+    environment = {
+        "DJANGO_SETTINGS_MODULE": "credshare.settings",
+        "DATABASE_URL": database_url,
+        "CREDSHARE_VAR_DIR": str(tmp_dir / "var"),
+        "CREDSHARE_MEDIA_ROOT": str(tmp_dir / "media"),
+        "CREDSHARE_KEY_DIR": str(tmp_dir / "keys"),
+        "CREDSHARE_DEBUG": "0",
+        # A benchmark runs its jobs itself.
+        "CREDSHARE_TASKS": "none",
+        **extra,
+    }
+    os.environ.update(environment)
+    os.environ.pop("CREDSHARE_TSA_URL", None)
+    (tmp_dir / "var" / "static").mkdir(parents=True, exist_ok=True)
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    return environment

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from common import REPO, code_version, cpu_model, throwaway_database
+from common import configure_django as common_configure_django
 
 DEFAULT_OUT = str(REPO / "bench" / "results" / "hostile_pdfs.json")
 TARGET_SECONDS = 3.0
@@ -41,26 +42,14 @@ def parse_args() -> argparse.Namespace:
 
 
 def configure_django(database_url: str, tmp_dir: Path) -> dict:
-    environment = {
-        "DJANGO_SETTINGS_MODULE": "credshare.settings",
-        "DATABASE_URL": database_url,
-        "CREDSHARE_VAR_DIR": str(tmp_dir / "var"),
-        "CREDSHARE_MEDIA_ROOT": str(tmp_dir / "media"),
-        "CREDSHARE_KEY_DIR": str(tmp_dir / "keys"),
-        "CREDSHARE_DEBUG": "0",
-        "CREDSHARE_TASKS": "none",
-        "CREDSHARE_EMAIL_DELIVERY": "worker",
-        "CREDSHARE_API_RATE_LIMIT": "100000",
-        "PYTHONPATH": str(REPO),
-    }
-    os.environ.update(environment)
-    os.environ.pop("CREDSHARE_TSA_URL", None)
-    (tmp_dir / "var" / "static").mkdir(parents=True, exist_ok=True)
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
+    """common.configure_django for a server that answers the API at any rate, then migrate."""
+    environment = common_configure_django(
+        database_url,
+        tmp_dir,
+        CREDSHARE_EMAIL_DELIVERY="worker",
+        CREDSHARE_API_RATE_LIMIT="100000",
+        PYTHONPATH=str(REPO),
+    )
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

@@ -27,6 +27,7 @@ from pathlib import Path
 from common import (  # bench/ is on sys.path when a script in it runs
     REPO,
     code_version,
+    configure_django,
     cpu_model,
     throwaway_database,
     write_report,
@@ -124,27 +125,6 @@ def main() -> None:
     out = write_report(report, out_pattern=args.out, database=args.database, started=started)
     print_table(report)
     print(f"[{args.database}] report written to {out} ({report['total_seconds']} s in all)")
-
-
-def configure_django(database_url: str, tmp_dir: Path) -> None:
-    """Point credshare's settings at the bench database, a throwaway media folder and key store.
-    Set in os.environ, so that the worker processes (spawned) see the same settings."""
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "credshare.settings",
-            "DATABASE_URL": database_url,
-            "CREDSHARE_VAR_DIR": str(tmp_dir / "var"),
-            "CREDSHARE_MEDIA_ROOT": str(tmp_dir / "media"),
-            "CREDSHARE_KEY_DIR": str(tmp_dir / "keys"),
-            "CREDSHARE_DEBUG": "0",
-            # The benchmark runs the job itself, in its worker processes.
-            "CREDSHARE_TASKS": "none",
-        }
-    )
-    # No timestamp authority: a network round trip a document would measure the TSA.
-    os.environ.pop("CREDSHARE_TSA_URL", None)
-    (tmp_dir / "var" / "static").mkdir(parents=True, exist_ok=True)
-    setup_django()
 
 
 def setup_django() -> None:

@@ -24,7 +24,6 @@ import resource
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 from common import (  # bench/ is on sys.path when a script in it runs
     REPO,
     code_version,
+    configure_django,
     cpu_model,
     throwaway_database,
     write_report,
@@ -121,30 +121,6 @@ def main() -> None:
     out = write_report(report, out_pattern=args.out, database=args.database, started=started)
     print_table(report)
     print(f"report written to {out} ({report['total_seconds']} s in all)")
-
-
-def configure_django(database_url: str, tmp_dir: Path) -> None:
-    """Point credshare's settings at the bench database, a throwaway media folder and key
-    store."""
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "credshare.settings",
-            "DATABASE_URL": database_url,
-            "CREDSHARE_VAR_DIR": str(tmp_dir / "var"),
-            "CREDSHARE_MEDIA_ROOT": str(tmp_dir / "media"),
-            "CREDSHARE_KEY_DIR": str(tmp_dir / "keys"),
-            "CREDSHARE_DEBUG": "0",
-            "CREDSHARE_TASKS": "none",
-        }
-    )
-    # No timestamp authority: verification would then depend on a network round trip at issue.
-    os.environ.pop("CREDSHARE_TSA_URL", None)
-    (tmp_dir / "var" / "static").mkdir(parents=True, exist_ok=True)
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
 
 
 class Files:
