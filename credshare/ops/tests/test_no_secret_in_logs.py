@@ -261,7 +261,7 @@ def test_no_secret_issued_reaches_any_log(server_environment, tmp_path):
     for log_format, text in written.items():
         # The flows are in the log (redacted), or the test would prove nothing.
         assert "<redacted>" in text, text[-2000:]
-        assert '"GET /s/<redacted>/ HTTP/1.1" 302' in text or "GET /s/<redacted>/" in text
+        assert "GET /s/<redacted>/" in text
         for kind, found in issued.items():
             for secret in found:
                 pattern = rf"\b{secret}\b" if kind == "access code" else re.escape(secret)
